@@ -1,0 +1,130 @@
+// Command devsim runs device simulators that speak each device's real wire protocol on a
+// pseudo-terminal, for tests and for trying Hallkiosk without hardware.
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/hallkiosk/hallkiosk/devices/idcard/idcardsim"
+)
+
+const usage = `usage:
+  devsim idcard --link PATH [--cards FILE] [--baud 115200] [--control PATH]
+      simulate a GA 467 ID-card reader on a pty linked at PATH; control socket at
+      PATH.ctl unless --control is given
+  devsim ctl --control PATH COMMAND...
+      send one control command (e.g. "place 0", "fault readfail", "unplug") and print
+      the answer; "devsim ctl --control PATH help" lists them
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	switch os.Args[1] {
+	case "idcard":
+		err = runIDCard(os.Args[2:])
+	case "ctl":
+		err = runCtl(os.Args[2:])
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+		return
+	default:
+		err = fmt.Errorf("unknown simulator %q\n%s", os.Args[1], usage)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "devsim:", err)
+		os.Exit(1)
+	}
+}
+
+func runIDCard(args []string) error {
+	fs := flag.NewFlagSet("devsim idcard", flag.ContinueOnError)
+	link := fs.String("link", "", "path of the symlink to the pty slave (required)")
+	cardsPath := fs.String("cards", "", "card fixture file (JSON); default: built-in fictitious cards")
+	baud := fs.Int("baud", 115200, "pace answers at this baud rate (0: unpaced)")
+	ctl := fs.String("control", "", "control socket path (default LINK.ctl)")
+	place := fs.Int("place", -1, "place this fixture card at start")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *link == "" {
+		return fmt.Errorf("--link is required")
+	}
+	if *ctl == "" {
+		*ctl = *link + ".ctl"
+	}
+	cards, err := idcardsim.DefaultCards()
+	if *cardsPath != "" {
+		cards, err = idcardsim.LoadCards(*cardsPath)
+	}
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	sim := idcardsim.New(idcardsim.Config{Link: *link, Baud: *baud, Cards: cards, Log: log})
+	if err := sim.Start(); err != nil {
+		return err
+	}
+	defer sim.Close()
+	if *place >= 0 {
+		if err := sim.Place(*place); err != nil {
+			return err
+		}
+	}
+	os.Remove(*ctl)
+	ln, err := net.Listen("unix", *ctl)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(*ctl)
+	defer ln.Close()
+	go sim.ServeControl(ln)
+	log.Info("ID-card reader simulator running", "link", *link, "control", *ctl, "cards", len(cards), "baud", *baud)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	return nil
+}
+
+func runCtl(args []string) error {
+	fs := flag.NewFlagSet("devsim ctl", flag.ContinueOnError)
+	ctl := fs.String("control", "", "control socket path (required)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *ctl == "" || fs.NArg() == 0 {
+		return fmt.Errorf("usage: devsim ctl --control PATH COMMAND...")
+	}
+	c, err := net.DialTimeout("unix", *ctl, 2*time.Second)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := fmt.Fprintln(c, strings.Join(fs.Args(), " ")); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return err
+	}
+	line = strings.TrimSpace(line)
+	if strings.HasPrefix(line, "err") {
+		return fmt.Errorf("%s", strings.TrimPrefix(line, "err "))
+	}
+	fmt.Println(strings.ReplaceAll(strings.TrimPrefix(line, "ok "), " | ", "\n"))
+	return nil
+}

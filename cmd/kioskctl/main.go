@@ -1,0 +1,61 @@
+// Command kioskctl is the technician's and manager's tool: it talks to devices directly
+// or to a running kioskd's local admin API.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+)
+
+const usage = `usage: kioskctl COMMAND [flags]
+
+devices (talk to the device directly; stop kioskd first if it holds the port):
+  idcard read --port PATH [--baud N] [--timeout 10s] [--fingerprint] [--json]
+        wait for a card, read it once, print it masked
+  idcard sam --port PATH [--baud N] [--json]
+        SAM status and SAM id of the reader
+
+running kioskd:
+  health [--admin http://127.0.0.1:8080] [--json]
+        every component's health; exit 1 when anything is down
+
+profiles:
+  profiles list              firmware profiles built into this kioskctl
+  profiles show ID           one profile in full
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	var err error
+	args := os.Args[2:]
+	switch os.Args[1] {
+	case "idcard":
+		err = idcardCmd(args)
+	case "health":
+		err = healthCmd(args)
+	case "profiles":
+		err = profilesCmd(args)
+	case "-h", "--help", "help":
+		fmt.Print(usage)
+		return
+	default:
+		err = fmt.Errorf("unknown command %q (see kioskctl help)", os.Args[1])
+	}
+	if err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintln(os.Stderr, "kioskctl:", err)
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "kioskctl:", err)
+		os.Exit(1)
+	}
+}
+
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }

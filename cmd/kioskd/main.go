@@ -1,0 +1,208 @@
+// Command kioskd runs a Hallkiosk node: devices, store, admin API (and, in later issues,
+// queue, kiosk UI and uplink). It is the only place that wires concrete parts together.
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+	_ "time/tzdata" // the hall's zone must resolve even on a minimal image
+
+	"github.com/hallkiosk/hallkiosk/devices"
+	profiles "github.com/hallkiosk/hallkiosk/firmware-profiles"
+	"github.com/hallkiosk/hallkiosk/internal/clock"
+	"github.com/hallkiosk/hallkiosk/internal/config"
+	"github.com/hallkiosk/hallkiosk/internal/health"
+	"github.com/hallkiosk/hallkiosk/internal/logging"
+	"github.com/hallkiosk/hallkiosk/internal/sdnotify"
+	"github.com/hallkiosk/hallkiosk/internal/store"
+	"github.com/hallkiosk/hallkiosk/web"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	cfgPath := flag.String("config", "", "config file (TOML); see configs/kioskd.example.toml")
+	sim := flag.Bool("sim", false, "simulate every configured device on a pty (with no -config: one simulated ID-card reader)")
+	showVersion := flag.Bool("version", false, "print the version and exit")
+	checkOnly := flag.Bool("check", false, "validate the config and exit")
+	flag.Parse()
+	if *showVersion {
+		fmt.Println("kioskd", version)
+		return
+	}
+	if err := run(*cfgPath, *sim, *checkOnly); err != nil {
+		fmt.Fprintln(os.Stderr, "kioskd:", err)
+		os.Exit(1)
+	}
+}
+
+func run(cfgPath string, sim, checkOnly bool) error {
+	set, err := profiles.Load()
+	if err != nil {
+		return err
+	}
+	var cfg *config.Config
+	switch {
+	case cfgPath != "":
+		if cfg, err = config.Load(cfgPath, set); err != nil {
+			return err
+		}
+	case sim:
+		cfg = config.Default()
+		if err := cfg.Validate(set); err != nil {
+			return err
+		}
+	default:
+		return errors.New("give -config FILE, or -sim to run on simulated devices")
+	}
+	if checkOnly {
+		fmt.Println("config ok")
+		return nil
+	}
+	log, err := logging.New(os.Stderr, cfg.Log.Level, cfg.Log.Format)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return (&node{cfg: cfg, profiles: set, log: log, sim: sim, clock: clock.Real{}}).run(ctx)
+}
+
+type node struct {
+	cfg      *config.Config
+	profiles *profiles.Set
+	log      *slog.Logger
+	sim      bool
+	clock    clock.Clock
+
+	health  *health.Registry
+	db      *store.DB
+	manager *devices.Manager
+	report  devices.Report
+}
+
+func (n *node) run(ctx context.Context) error {
+	started := n.clock.Now()
+	n.health = health.NewRegistry(n.clock.Now)
+	n.log.Info("kioskd starting", "version", version, "node", n.cfg.Node.ID, "roles", n.cfg.Node.Roles, "sim", n.sim)
+
+	db, err := store.Open(ctx, n.cfg.Store.Path, n.log)
+	if err != nil {
+		return err
+	}
+	n.db = db
+	defer db.Close()
+	if moved, ok := db.Corrupt(); ok {
+		n.health.Report("store", health.Degraded, "store.corrupt",
+			"the database failed its integrity check and was moved to "+moved+"; a new one was started")
+	} else {
+		n.health.Report("store", health.OK, "store.ok", "database "+n.cfg.Store.Path)
+	}
+	stopLog := n.logHealthTransitions(ctx)
+	defer stopLog()
+
+	// The admin API comes up first, so a technician can see what failed while devices start.
+	admin := &web.Admin{NodeID: n.cfg.Node.ID, Version: version, Started: started, Health: n.health,
+		Devices: func() devices.Report { return n.report }, Now: n.clock.Now}
+	ln, err := net.Listen("tcp", n.cfg.Admin.Listen)
+	if err != nil {
+		return fmt.Errorf("admin.listen %s: %w", n.cfg.Admin.Listen, err)
+	}
+	srv := &http.Server{Handler: admin.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	n.log.Info("admin page", "url", "http://"+ln.Addr().String()+"/")
+
+	var sims *simulators
+	if n.sim {
+		sims, err = startSimulators(n.cfg, n.profiles, n.log)
+		if err != nil {
+			return err
+		}
+		defer sims.Close()
+		admin.Sim = sims.controls()
+	}
+
+	devCtx, cancelDevices := context.WithCancel(context.Background())
+	n.manager = devices.NewManager(n.log, n.health, n.clock)
+	specs, metrics := n.deviceSpecs(devCtx)
+	admin.Metrics = metrics
+	n.report = n.manager.Start(devCtx, specs)
+
+	if ok, err := sdnotify.Notify("READY=1"); err != nil {
+		n.log.Warn("sd_notify", "err", err)
+	} else if ok {
+		n.log.Info("told systemd we are ready")
+	}
+	var watchdog <-chan time.Time
+	if iv := sdnotify.WatchdogInterval(); iv > 0 {
+		t := time.NewTicker(iv)
+		defer t.Stop()
+		watchdog = t.C
+	}
+	for done := false; !done; {
+		select {
+		case <-ctx.Done():
+			done = true
+		case <-watchdog:
+			// Only the main loop pets the watchdog: if it stalls, systemd restarts us.
+			sdnotify.Notify("WATCHDOG=1")
+		}
+	}
+
+	n.log.Info("kioskd stopping")
+	sdnotify.Notify("STOPPING=1")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	srv.Shutdown(shutCtx)
+	cancelDevices()
+	n.manager.Wait()
+	n.log.Info("kioskd stopped")
+	return nil
+}
+
+// logHealthTransitions records every change of a component's state in the store and the log.
+// Writes go through a buffered channel so a slow disk never stalls a device loop.
+func (n *node) logHealthTransitions(ctx context.Context) (stop func()) {
+	ch := make(chan health.Status, 256)
+	cancel := n.health.Subscribe(func(st health.Status) {
+		select {
+		case ch <- st:
+		default:
+		}
+	})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for st := range ch {
+			lvl := slog.LevelInfo
+			if st.State == health.Down || st.State == health.Degraded {
+				lvl = slog.LevelWarn
+			}
+			n.log.Log(ctx, lvl, "health", "component", st.Component, "state", st.State, "code", st.Code, "message", st.Message)
+			err := n.db.Write(context.Background(), func(tx *sql.Tx) error {
+				_, err := tx.Exec(`INSERT INTO device_events(at, component, state, code, message) VALUES(?,?,?,?,?)`,
+					st.Since.Format(time.RFC3339Nano), st.Component, string(st.State), st.Code, st.Message)
+				return err
+			})
+			if err != nil {
+				n.log.Warn("recording health transition", "err", err)
+			}
+		}
+	}()
+	return func() {
+		cancel()
+		close(ch)
+		<-done
+	}
+}

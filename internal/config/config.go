@@ -1,0 +1,250 @@
+// Package config decodes and validates kioskd's TOML configuration file.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+
+	profiles "github.com/hallkiosk/hallkiosk/firmware-profiles"
+)
+
+// Version is the config schema this binary reads.
+const Version = 1
+
+// Config is kioskd's whole configuration. See configs/kioskd.example.toml for a commented copy.
+type Config struct {
+	// Version of the config schema; must be 1.
+	Version int   `toml:"version"`
+	Node    Node  `toml:"node"`
+	Store   Store `toml:"store"`
+	Admin   Admin `toml:"admin"`
+	Log     Log   `toml:"log"`
+	// Devices attached to this node, each named and bound to a firmware profile.
+	Devices []Device `toml:"device"`
+	Sim     Sim      `toml:"sim"`
+}
+
+// Node identifies this machine and what it does.
+type Node struct {
+	// ID is the node id given at enrolment, e.g. "hall-0571-01-t03".
+	ID string `toml:"id"`
+	// Roles: "terminal", "hall", or both (a standalone village kiosk).
+	Roles []string `toml:"roles"`
+	// HallName is shown on screens and tickets until the platform sends its own.
+	HallName string `toml:"hall_name"`
+	// Timezone of the hall; business dates (ticket numbers) follow it. Default Asia/Shanghai.
+	Timezone string `toml:"timezone"`
+}
+
+// Store is where the node keeps its SQLite file.
+type Store struct {
+	// Path of the SQLite database. Relative paths are relative to the working directory.
+	Path string `toml:"path"`
+}
+
+// Admin is the local admin HTTP server (health, metrics, status page).
+type Admin struct {
+	// Listen address; loopback unless AllowRemote is set.
+	Listen string `toml:"listen"`
+	// AllowRemote permits a non-loopback Listen address (for a hall LAN dashboard).
+	AllowRemote bool `toml:"allow_remote"`
+}
+
+// Log sets logging.
+type Log struct {
+	// Level: debug, info, warn or error.
+	Level string `toml:"level"`
+	// Format: auto (text on a terminal, JSON otherwise), json or text.
+	Format string `toml:"format"`
+}
+
+// Device is one attached device.
+type Device struct {
+	// Name is the device's name in health, logs and the API, e.g. "idcard".
+	Name string `toml:"name"`
+	// Profile is a firmware profile id from firmware-profiles/, e.g. "ga467-generic".
+	Profile string `toml:"profile"`
+	// Port is the device path, e.g. /dev/ttyUSB0 or /dev/serial/by-id/....
+	Port string `toml:"port"`
+	// Enabled defaults to true; false keeps the device configured but not started.
+	Enabled *bool `toml:"enabled"`
+	// Override changes single values of the profile.
+	Override profiles.Overrides `toml:"override"`
+}
+
+// IsEnabled reports whether the device should start.
+func (d Device) IsEnabled() bool { return d.Enabled == nil || *d.Enabled }
+
+// Sim configures simulator mode (kioskd -sim).
+type Sim struct {
+	// Dir holds the simulators' pty links and control sockets. Default: var/sim.
+	Dir string `toml:"dir"`
+	// Cards is an ID-card fixture file; empty uses the built-in fictitious cards.
+	Cards string `toml:"cards"`
+	// Baud paces the simulated serial lines. Default 115200.
+	Baud int `toml:"baud"`
+}
+
+// Default returns the configuration `kioskd -sim` uses without a file: a standalone node
+// with one simulated ID-card reader.
+func Default() *Config {
+	c := &Config{
+		Version: Version,
+		Node:    Node{ID: "sim-node-01", Roles: []string{"terminal", "hall"}, HallName: "模拟政务服务大厅"},
+		Devices: []Device{{Name: "idcard", Profile: "sim-idcard", Port: "var/sim/idcard"}},
+	}
+	c.Provision()
+	return c
+}
+
+// Load reads, strictly decodes, provisions defaults and validates a config file.
+func Load(path string, set *profiles.Set) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	c, err := Parse(b, set)
+	if err != nil {
+		return nil, fmt.Errorf("config: %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse decodes TOML strictly: an unknown key is an error, since a misspelt key silently
+// ignored leaves a hall running on a default nobody chose.
+func Parse(b []byte, set *profiles.Set) (*Config, error) {
+	var c Config
+	md, err := toml.Decode(string(b), &c)
+	if err != nil {
+		return nil, err
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		var keys []string
+		for _, k := range und {
+			keys = append(keys, k.String())
+		}
+		return nil, fmt.Errorf("unknown key %s: check its spelling against configs/kioskd.example.toml", strings.Join(keys, ", "))
+	}
+	c.Provision()
+	if err := c.Validate(set); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// Provision fills in defaults.
+func (c *Config) Provision() {
+	if c.Node.Timezone == "" {
+		c.Node.Timezone = "Asia/Shanghai"
+	}
+	if len(c.Node.Roles) == 0 {
+		c.Node.Roles = []string{"terminal", "hall"}
+	}
+	if c.Store.Path == "" {
+		c.Store.Path = "var/kioskd.db"
+	}
+	if c.Admin.Listen == "" {
+		c.Admin.Listen = "127.0.0.1:8080"
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = "auto"
+	}
+	if c.Sim.Dir == "" {
+		c.Sim.Dir = "var/sim"
+	}
+	if c.Sim.Baud == 0 {
+		c.Sim.Baud = 115200
+	}
+}
+
+var (
+	nodeIDRe     = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+	deviceNameRe = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,31}$`)
+)
+
+// Validate checks every value and names the key and the fix in its message. All problems
+// are reported at once so a technician fixes the file in one pass.
+func (c *Config) Validate(set *profiles.Set) error {
+	var errs []error
+	bad := func(key, format string, a ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, a...)))
+	}
+	if c.Version != Version {
+		bad("version", "is %d; this kioskd reads version %d: set version = %d", c.Version, Version, Version)
+	}
+	if !nodeIDRe.MatchString(c.Node.ID) {
+		bad("node.id", "%q is not a node id: use lowercase letters, digits and '-', e.g. \"hall-0571-01-t03\"", c.Node.ID)
+	}
+	for _, r := range c.Node.Roles {
+		if r != "terminal" && r != "hall" {
+			bad("node.roles", "unknown role %q: use \"terminal\", \"hall\" or both", r)
+		}
+	}
+	if _, err := time.LoadLocation(c.Node.Timezone); err != nil {
+		bad("node.timezone", "%q is not a time zone: use an IANA name such as \"Asia/Shanghai\"", c.Node.Timezone)
+	}
+	if filepath.Clean(c.Store.Path) == "." {
+		bad("store.path", "is empty: give the SQLite file's path, e.g. \"/var/lib/hallkiosk/kioskd.db\"")
+	}
+	if host, _, err := net.SplitHostPort(c.Admin.Listen); err != nil {
+		bad("admin.listen", "%q is not host:port: use e.g. \"127.0.0.1:8080\"", c.Admin.Listen)
+	} else if ip := net.ParseIP(host); !c.Admin.AllowRemote && host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		bad("admin.listen", "%q is not a loopback address: use 127.0.0.1, or set admin.allow_remote = true to serve the hall LAN", c.Admin.Listen)
+	}
+	if !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level) {
+		bad("log.level", "%q is not a level: use debug, info, warn or error", c.Log.Level)
+	}
+	if !slices.Contains([]string{"auto", "json", "text"}, c.Log.Format) {
+		bad("log.format", "%q is not a format: use auto, json or text", c.Log.Format)
+	}
+	if c.Sim.Baud <= 0 {
+		bad("sim.baud", "%d is not a baud rate: use e.g. 115200", c.Sim.Baud)
+	}
+	seen := map[string]bool{}
+	for i, d := range c.Devices {
+		key := fmt.Sprintf("device[%d]", i)
+		if !deviceNameRe.MatchString(d.Name) {
+			bad(key+".name", "%q is not a device name: use lowercase letters, digits, '_' or '-', e.g. \"idcard\"", d.Name)
+		}
+		if seen[d.Name] {
+			bad(key+".name", "%q is used twice: give each device its own name", d.Name)
+		}
+		seen[d.Name] = true
+		if d.Port == "" {
+			bad(key+".port", "is empty: give the device path, e.g. \"/dev/ttyUSB0\"")
+		}
+		if set == nil {
+			continue
+		}
+		p, err := set.Get(d.Profile)
+		if err != nil {
+			bad(key+".profile", "%v", err)
+			continue
+		}
+		if _, err := p.Apply(d.Override); err != nil {
+			bad(key+".override", "%v", err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Location returns the hall's time zone.
+func (c *Config) Location() *time.Location {
+	loc, err := time.LoadLocation(c.Node.Timezone)
+	if err != nil {
+		return time.UTC // unreachable after Validate
+	}
+	return loc
+}

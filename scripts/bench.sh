@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs the benchmarks and writes the results to var/bench/ (not committed).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p var/bench
+out="var/bench/bench-$(date -u +%Y%m%dT%H%M%SZ).txt"
+{
+  echo "# Hallkiosk benchmarks, $(date -u +%FT%TZ), $(go version), $(nproc) cores, commit $(git describe --always --dirty 2>/dev/null || echo none)"
+  echo "# idcard codec: decode a 1295-byte base-info frame"
+  go test -run '^$' -bench 'Decode|Parse' -benchmem -count 3 ./devices/idcard/
+  echo "# idcard over a pty: find+select+read; overhead-ms/op = total - wire time at 115200 baud (goal <= 5 ms)"
+  go test -run '^$' -bench 'ReadCardPTY' -benchtime 30x -count 3 ./devices/idcard/
+  echo "# store: one single-row transaction, synchronous=FULL, on this disk (the bare-commit baseline)"
+  go test -run '^$' -bench 'CommitFull' -benchmem -count 3 ./internal/store/
+} 2>&1 | tee "$out"
+echo "results written to $out"

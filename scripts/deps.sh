@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Hallkiosk needs, skipping what is already installed, so a
+# warm machine installs nothing. Usage: scripts/deps.sh run|test|bench
+set -euo pipefail
+
+want=(gcc libc6-dev)           # cgo: mattn/go-sqlite3
+case "${1:-run}" in
+  run)   ;;
+  test)  want+=(procps) ;;      # pgrep/ps for the end-to-end process checks
+  bench) want+=(procps) ;;
+  *) echo "usage: $0 run|test|bench" >&2; exit 2 ;;
+esac
+
+if ! command -v go >/dev/null 2>&1; then
+  echo "deps: Go is not on PATH; install Go 1.26 (https://go.dev/dl/) and try again" >&2
+  exit 1
+fi
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null 2>&1 || { echo "deps: need root (or sudo) to install: ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+echo "deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
