@@ -1,0 +1,17 @@
+package testlog
+
+import "testing"
+
+// The leak check must be able to fail: a logged full ID number is found, a masked one is not.
+func TestLeaksFindsFullIDNumbers(t *testing.T) {
+	var s Sink
+	log := s.Logger()
+	log.Info("card presented", "id", "110105********0019", "name", "张*")
+	if leaks := s.Leaks(); len(leaks) != 0 {
+		t.Fatalf("Leaks() = %v on masked logs; want none", leaks)
+	}
+	log.Info("oops", "id", "11010519491231002X")
+	if leaks := s.Leaks(); len(leaks) != 1 || leaks[0] != "11010519491231002X" {
+		t.Fatalf("Leaks() = %v; want the full ID number", leaks)
+	}
+}
