@@ -80,7 +80,10 @@ func TestKioskctlIDCardSAM(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("kioskctl idcard sam: exit %d: %s", code, errOut)
 	}
-	var got struct{ Status, SAMID string `json:"sam_id"` }
+	var got struct {
+		Status string `json:"status"`
+		SAMID  string `json:"sam_id"`
+	}
 	if err := json.Unmarshal([]byte(out), &got); err != nil || got.Status != "ok" || got.SAMID == "" {
 		t.Errorf("sam output = %q (%v); want status ok and a SAM id", out, err)
 	}

@@ -1,0 +1,125 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestAppendOutboxSeqPerStream(t *testing.T) {
+	d := open(t, filepath.Join(t.TempDir(), "kioskd.db"))
+	cst := time.FixedZone("CST", 8*3600)
+	at := time.Date(2026, 3, 1, 9, 0, 0, 250_000_000, cst)
+	type call struct {
+		stream string
+		want   int64
+	}
+	calls := []call{{"queue", 1}, {"queue", 2}, {"health", 1}, {"queue", 3}, {"health", 2}}
+	var ids []string
+	err := d.Write(context.Background(), func(tx *sql.Tx) error {
+		for _, c := range calls {
+			id, seq, err := AppendOutbox(tx, c.stream, "x.happened", at, map[string]string{"k": "v"})
+			if err != nil {
+				return err
+			}
+			if seq != c.want {
+				t.Errorf("AppendOutbox(%q) seq = %d; want %d", c.stream, seq, c.want)
+			}
+			if !uuidText.MatchString(id) {
+				t.Errorf("AppendOutbox(%q) id = %q; want a UUIDv7", c.stream, id)
+			}
+			ids = append(ids, id)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	var typ, occurred, created string
+	var data []byte
+	if err := d.Read().QueryRow(`SELECT type, occurred_at, data, created_at FROM outbox WHERE id = ?`, ids[0]).
+		Scan(&typ, &occurred, &data, &created); err != nil {
+		t.Fatal(err)
+	}
+	if occurred != "2026-03-01T09:00:00.250+08:00" {
+		t.Errorf("occurred_at = %q; want 2026-03-01T09:00:00.250+08:00", occurred)
+	}
+	if _, err := time.Parse(TimeLayout, created); err != nil {
+		t.Errorf("created_at = %q is not in TimeLayout: %v", created, err)
+	}
+	var m map[string]string
+	if err := json.Unmarshal(data, &m); err != nil || m["k"] != "v" || typ != "x.happened" {
+		t.Errorf("row = %s %q, %v; want x.happened {\"k\":\"v\"}", typ, data, err)
+	}
+
+	// Acknowledged rows are deleted; numbering goes on.
+	err = d.Write(context.Background(), func(tx *sql.Tx) error {
+		if _, err := tx.Exec(`DELETE FROM outbox WHERE stream = 'queue'`); err != nil {
+			return err
+		}
+		_, seq, err := AppendOutbox(tx, "queue", "x", at, json.RawMessage(`{"raw":true}`))
+		if seq != 4 {
+			t.Errorf("seq after deleting acknowledged rows = %d; want 4", seq)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAppendOutboxRollsBackWithTx(t *testing.T) {
+	d := open(t, filepath.Join(t.TempDir(), "kioskd.db"))
+	now := time.Now()
+	errAbort := errors.New("ticket printer jammed")
+	err := d.Write(context.Background(), func(tx *sql.Tx) error {
+		if _, _, err := AppendOutbox(tx, "queue", "ticket.issued", now, 1); err != nil {
+			return err
+		}
+		return errAbort
+	})
+	if !errors.Is(err, errAbort) {
+		t.Fatalf("Write = %v; want %v", err, errAbort)
+	}
+	var n int
+	if err := d.Read().QueryRow(`SELECT COUNT(*) FROM outbox`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("outbox rows after rollback = %d, %v; want 0", n, err)
+	}
+	err = d.Write(context.Background(), func(tx *sql.Tx) error {
+		_, seq, err := AppendOutbox(tx, "queue", "ticket.issued", now, 1)
+		if seq != 1 {
+			t.Errorf("seq after a rolled-back append = %d; want 1 (the number is not used up)", seq)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAppendOutboxRejects(t *testing.T) {
+	d := open(t, filepath.Join(t.TempDir(), "kioskd.db"))
+	cases := []struct {
+		name, stream, typ string
+		at                time.Time
+		data              any
+	}{
+		{"no stream", "", "t", time.Now(), 1},
+		{"no type", "s", "", time.Now(), 1},
+		{"no time", "s", "t", time.Time{}, 1},
+		{"unencodable data", "s", "t", time.Now(), func() {}},
+	}
+	for _, c := range cases {
+		d.Write(context.Background(), func(tx *sql.Tx) error {
+			if _, _, err := AppendOutbox(tx, c.stream, c.typ, c.at, c.data); err == nil {
+				t.Errorf("AppendOutbox(%s) = nil error; want one", c.name)
+			}
+			return errors.New("rollback")
+		})
+	}
+}
