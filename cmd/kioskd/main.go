@@ -192,7 +192,7 @@ func (n *node) logHealthTransitions(ctx context.Context) (stop func()) {
 			n.log.Log(ctx, lvl, "health", "component", st.Component, "state", st.State, "code", st.Code, "message", st.Message)
 			err := n.db.Write(context.Background(), func(tx *sql.Tx) error {
 				_, err := tx.Exec(`INSERT INTO device_events(at, component, state, code, message) VALUES(?,?,?,?,?)`,
-					st.Since.Format(time.RFC3339Nano), st.Component, string(st.State), st.Code, st.Message)
+					store.FormatTime(st.Since), st.Component, string(st.State), st.Code, st.Message)
 				return err
 			})
 			if err != nil {

@@ -344,7 +344,7 @@ func (r *Reader) session(ctx context.Context, port devices.Port, b *devices.Back
 			case err == nil:
 				present = true
 				r.reads.Add(1)
-				r.log.Info("card read", "card", card)
+				r.log.Debug("card read", "card", card)
 				r.emit(CardPresented{Card: card})
 			case errors.Is(err, ErrNoCard):
 				err = nil
