@@ -72,3 +72,35 @@ func TestOpenSerialMissingPort(t *testing.T) {
 		t.Fatal("OpenSerial of a missing path succeeded")
 	}
 }
+
+// A device file (here a pty slave, as /dev/usb/lp0 would be) reads and times out like a port.
+func TestFilePortOverPTY(t *testing.T) {
+	pair, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := devices.OpenFile(pair.SlavePath, 100*time.Millisecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if _, err := p.Write([]byte{0x10, 0x04, 0x01}); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, 3)
+	if _, err := io.ReadFull(pair.Master, got); err != nil || !bytes.Equal(got, []byte{0x10, 0x04, 0x01}) {
+		t.Fatalf("device got %x, %v", got, err)
+	}
+	buf := make([]byte, 8)
+	if _, err := p.Read(buf); !errors.Is(err, devices.ErrTimeout) {
+		t.Fatalf("idle Read = %v; want ErrTimeout", err)
+	}
+	pair.Master.Write([]byte{0x12})
+	if n, err := p.Read(buf); n != 1 || buf[0] != 0x12 || err != nil {
+		t.Fatalf("Read = %d %x %v; want the status byte", n, buf[:n], err)
+	}
+	pair.Close()
+	if _, err := p.Read(buf); err == nil || errors.Is(err, devices.ErrTimeout) {
+		t.Fatalf("Read after hang-up = %v; want an error", err)
+	}
+}

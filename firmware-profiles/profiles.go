@@ -114,6 +114,29 @@ type Quirks struct {
 	// MaxRFFrame, when not 0, is sent once with 61 FF to set the reader's RF frame size
 	// (1-255 bytes). idcard only.
 	MaxRFFrame int `toml:"max_rf_frame" json:"max_rf_frame"`
+
+	// PaperMM is the paper roll width, 58 or 80. escpos only.
+	PaperMM int `toml:"paper_mm" json:"paper_mm,omitempty"`
+	// Columns of font A on one line (58 mm: 32; 80 mm: 48, or 42 on 512-dot heads). escpos only.
+	Columns int `toml:"columns" json:"columns,omitempty"`
+	// CodePage of Chinese text: "gb18030" (send GB18030; 4-byte sequences are replaced) or
+	// "gbk". escpos only.
+	CodePage string `toml:"code_page" json:"code_page,omitempty"`
+	// Cutter: "partial", "full" or "none" (tear bar). escpos only.
+	Cutter string `toml:"cutter" json:"cutter,omitempty"`
+	// NativeQR: the printer draws QR codes itself (GS ( k). escpos only.
+	NativeQR bool `toml:"native_qr" json:"native_qr,omitempty"`
+	// Status: "realtime" (answers DLE EOT n) or "none" (a one-way printer: jobs cannot be
+	// confirmed). escpos only.
+	Status string `toml:"status" json:"status,omitempty"`
+
+	// Trigger is the scanner's command set for host triggering: "none", "honeywell",
+	// "newland" or "zebra-ssi". barcode only.
+	Trigger string `toml:"trigger" json:"trigger,omitempty"`
+	// Suffix the scanner is set to send after a code: "cr", "lf" or "crlf". barcode only.
+	Suffix string `toml:"suffix" json:"suffix,omitempty"`
+	// AIMPrefix: the scanner sends an AIM symbology identifier (]Q1...) first. barcode only.
+	AIMPrefix bool `toml:"aim_prefix" json:"aim_prefix,omitempty"`
 }
 
 // Firmware is a firmware version the profile was checked against.
@@ -129,6 +152,9 @@ type Overrides struct {
 	PollInterval    *Duration `toml:"poll_interval" json:"poll_interval,omitempty"`
 	CommandTimeout  *Duration `toml:"command_timeout" json:"command_timeout,omitempty"`
 	ReadFingerprint *bool     `toml:"read_fingerprint" json:"read_fingerprint,omitempty"`
+	// Transport changes transport.type, for a model that ships with serial, USB and network
+	// interfaces: "serial", "tcp" or "file".
+	Transport *string `toml:"transport" json:"transport,omitempty"`
 }
 
 // Set is a loaded, validated collection of profiles.
@@ -251,6 +277,15 @@ func (p *Profile) provision() {
 func (p Profile) Apply(o Overrides) (Profile, error) {
 	q := p.clone()
 	overridden := map[string]string{}
+	if o.Transport != nil && *o.Transport != q.Transport.Type {
+		q.Transport.Type = *o.Transport
+		overridden["transport.type"] = "transport"
+		if q.Transport.Type != "serial" {
+			// Serial settings mean nothing on the new transport.
+			q.Transport.Baud, q.Transport.DataBits, q.Transport.Parity, q.Transport.StopBits, q.Transport.FlowControl = 0, 0, "", 0, ""
+		}
+		q.provision()
+	}
 	if o.Baud != nil {
 		q.Transport.Baud = *o.Baud
 		overridden["transport.baud"] = "baud"
@@ -432,6 +467,43 @@ func (p Profile) problems() []problem {
 		}
 	} else if q.MaxRFFrame < 0 || q.MaxRFFrame > 255 {
 		bad("quirks.max_rf_frame", "= %d does not fit the one data byte of command 61 FF: use 0 (keep the reader's default) or 1 to 255", q.MaxRFFrame)
+	}
+	if p.Driver == "escpos" {
+		if q.PaperMM != 58 && q.PaperMM != 80 {
+			bad("quirks.paper_mm", "= %d is not a ticket paper width: use 58 or 80", q.PaperMM)
+		}
+		if q.Columns < 16 || q.Columns > 64 {
+			bad("quirks.columns", "= %d is not a line width: use 32 (58 mm), 42 or 48 (80 mm)", q.Columns)
+		}
+		if !slices.Contains([]string{"gb18030", "gbk"}, q.CodePage) {
+			bad("quirks.code_page", "= %q is not supported: use \"gb18030\" or \"gbk\"", q.CodePage)
+		}
+		if !slices.Contains([]string{"partial", "full", "none"}, q.Cutter) {
+			bad("quirks.cutter", "= %q is not a cutter: use \"partial\", \"full\" or \"none\"", q.Cutter)
+		}
+		if !slices.Contains([]string{"realtime", "none"}, q.Status) {
+			bad("quirks.status", "= %q is not a status mode: use \"realtime\" (DLE EOT) or \"none\"", q.Status)
+		}
+	} else {
+		for _, f := range []struct {
+			key string
+			set bool
+		}{{"paper_mm", q.PaperMM != 0}, {"columns", q.Columns != 0}, {"code_page", q.CodePage != ""},
+			{"cutter", q.Cutter != ""}, {"native_qr", q.NativeQR}, {"status", q.Status != ""}} {
+			if f.set {
+				bad("quirks."+f.key, "applies to driver \"escpos\" only: remove it")
+			}
+		}
+	}
+	if p.Driver == "barcode" {
+		if !slices.Contains([]string{"none", "honeywell", "newland", "zebra-ssi"}, q.Trigger) {
+			bad("quirks.trigger", "= %q is not a trigger command set: use \"none\", \"honeywell\", \"newland\" or \"zebra-ssi\"", q.Trigger)
+		}
+		if !slices.Contains([]string{"cr", "lf", "crlf"}, q.Suffix) {
+			bad("quirks.suffix", "= %q is not a suffix: use \"cr\", \"lf\" or \"crlf\" as set on the scanner", q.Suffix)
+		}
+	} else if q.Trigger != "" || q.Suffix != "" || q.AIMPrefix {
+		bad("quirks.trigger", "and suffix/aim_prefix apply to driver \"barcode\" only: remove them")
 	}
 
 	for i, f := range p.Firmware {

@@ -13,7 +13,9 @@ import (
 	"github.com/BurntSushi/toml"
 )
 
-var wantIDs = []string{"chinavision-cvr100u", "ga467-generic", "jinglun-idr210", "sim-idcard", "synjones-ss628"}
+var wantIDs = []string{"chinavision-cvr100u", "epson-tm-t88", "ga467-generic", "generic-escpos-58mm", "generic-escpos-80mm",
+	"generic-serial-scanner", "honeywell-serial", "jinglun-idr210", "newland-serial", "sim-idcard", "sim-printer",
+	"sim-scanner", "synjones-ss628", "zebra-ssi"}
 
 func TestEmbeddedProfilesLoad(t *testing.T) {
 	s, err := Load()
@@ -126,6 +128,7 @@ func TestValidationRules(t *testing.T) {
 		return strings.Replace(base, old, new, 1)
 	}
 	// printer turns base into an escpos profile of the given kind (a TOML string).
+	const printerQuirks = "[quirks]\npaper_mm = 80\ncolumns = 48\ncode_page = \"gb18030\"\ncutter = \"partial\"\nnative_qr = true\nstatus = \"realtime\"\n"
 	printer := func(kind string) string {
 		return strings.NewReplacer(`driver = "idcard"`, `driver = "escpos"`, `kind = "id_card_reader"`, "kind = "+kind).Replace(base)
 	}
@@ -172,7 +175,10 @@ func TestValidationRules(t *testing.T) {
 		{"max rf frame", base + "[quirks]\nmax_rf_frame = 256\n", []string{"quirks.max_rf_frame = 256 does not fit", "1 to 255"}},
 		{"idcard quirk on printer", printer(`"ticket_printer"`) + "[quirks]\nread_fingerprint = true\nmax_rf_frame = 80\n",
 			[]string{`quirks.read_fingerprint applies to driver "idcard" only`, `quirks.max_rf_frame applies to driver "idcard" only`}},
-		{"printer is valid", printer(`"ticket_printer"`), nil},
+		{"printer is valid", printer(`"ticket_printer"`) + printerQuirks, nil},
+		{"printer without quirks", printer(`"ticket_printer"`), []string{"quirks.paper_mm = 0", "quirks.cutter", "quirks.status"}},
+		{"printer bad paper", printer(`"ticket_printer"`) + strings.Replace(printerQuirks, "paper_mm = 80", "paper_mm = 76", 1), []string{"quirks.paper_mm = 76", "58 or 80"}},
+		{"scanner quirk on reader", base + "[quirks]\ntrigger = \"honeywell\"\n", []string{`apply to driver "barcode" only`}},
 		{"firmware without version", base + "[[firmware]]\nnote = \"seen on a unit\"\n", []string{"firmware[0].version is empty"}},
 	}
 	for _, c := range cases {
@@ -295,5 +301,31 @@ func TestOverridesDecodeFromTOML(t *testing.T) {
 	if o.Baud == nil || *o.Baud != 9600 || o.PollInterval == nil || o.PollInterval.Std() != 800*time.Millisecond ||
 		o.ReadFingerprint == nil || !*o.ReadFingerprint || o.ReadTimeout != nil || o.CommandTimeout != nil {
 		t.Errorf("toml.Decode(overrides) = %+v", o)
+	}
+}
+
+func TestTransportOverride(t *testing.T) {
+	s, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := s.Get("generic-escpos-80mm")
+	for _, tr := range []string{"tcp", "file"} {
+		q, err := p.Apply(Overrides{Transport: &tr})
+		if err != nil {
+			t.Fatalf("Apply(transport = %q) = %v", tr, err)
+		}
+		if q.Transport.Type != tr || q.Transport.Baud != 0 || q.Transport.Parity != "" {
+			t.Errorf("Apply(transport = %q) = %+v; want type %s without serial settings", tr, q.Transport, tr)
+		}
+	}
+	bad := "carrier-pigeon"
+	if _, err := p.Apply(Overrides{Transport: &bad}); err == nil || !strings.Contains(err.Error(), "override transport") {
+		t.Errorf("Apply(transport = %q) = %v; want an error naming the override", bad, err)
+	}
+	serial := "serial"
+	q, _ := p.Apply(Overrides{Transport: &serial})
+	if q.Transport.Baud != 115200 {
+		t.Errorf("Apply(transport = serial) on a serial profile changed the baud to %d", q.Transport.Baud)
 	}
 }
