@@ -3,7 +3,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"flag"
 	"fmt"
@@ -13,15 +12,18 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/hallkiosk/hallkiosk/devices/idcard/idcardsim"
+	"github.com/hallkiosk/hallkiosk/internal/simctl"
 )
 
 const usage = `usage:
   devsim idcard --link PATH [--cards FILE] [--baud 115200] [--control PATH]
       simulate a GA 467 ID-card reader on a pty linked at PATH; control socket at
       PATH.ctl unless --control is given
+  devsim printer [--link PATH] [--listen 127.0.0.1:9100] --out DIR [--paper 80] [--baud 115200] [--control PATH]
+      simulate an ESC/POS ticket printer on a pty and/or TCP; every cut ticket is
+      written to DIR as NNN.txt and NNN.png
   devsim ctl --control PATH COMMAND...
       send one control command (e.g. "place 0", "fault readfail", "unplug") and print
       the answer; "devsim ctl --control PATH help" lists them
@@ -36,6 +38,8 @@ func main() {
 	switch os.Args[1] {
 	case "idcard":
 		err = runIDCard(os.Args[2:])
+	case "printer":
+		err = runPrinter(os.Args[2:])
 	case "ctl":
 		err = runCtl(os.Args[2:])
 	case "-h", "--help", "help":
@@ -108,23 +112,10 @@ func runCtl(args []string) error {
 	if *ctl == "" || fs.NArg() == 0 {
 		return fmt.Errorf("usage: devsim ctl --control PATH COMMAND...")
 	}
-	c, err := net.DialTimeout("unix", *ctl, 2*time.Second)
+	answer, err := simctl.Call(*ctl, strings.Join(fs.Args(), " "))
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	if _, err := fmt.Fprintln(c, strings.Join(fs.Args(), " ")); err != nil {
-		return err
-	}
-	line, err := bufio.NewReader(c).ReadString('\n')
-	if err != nil {
-		return err
-	}
-	line = strings.TrimSpace(line)
-	if strings.HasPrefix(line, "err") {
-		return fmt.Errorf("%s", strings.TrimPrefix(line, "err "))
-	}
-	fmt.Println(strings.ReplaceAll(strings.TrimPrefix(line, "ok "), " | ", "\n"))
+	fmt.Println(strings.ReplaceAll(answer, " | ", "\n"))
 	return nil
 }
