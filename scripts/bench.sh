@@ -10,6 +10,10 @@ out="var/bench/bench-$(date -u +%Y%m%dT%H%M%SZ).txt"
   go test -run '^$' -bench 'Decode|Parse' -benchmem -count 3 ./devices/idcard/
   echo "# idcard over a pty: find+select+read; overhead-ms/op = total - wire time at 115200 baud (goal <= 5 ms)"
   go test -run '^$' -bench 'ReadCardPTY' -benchtime 30x -count 3 ./devices/idcard/
+  echo "# ticket printer: encode a ticket (goal <= 100 us)"
+  go test -run '^$' -bench 'EncodeTicket' -benchmem -count 3 ./devices/escpos/
+  echo "# ticket printer: print + confirm a ticket over a pty at 115200 baud (overhead-ms/op = total - wire, goal <= 5 ms) and over TCP"
+  go test -run '^$' -bench 'PrintTicket' -benchtime 30x -count 3 ./devices/escpos/
   echo "# store: one single-row transaction, synchronous=FULL, on this disk (the bare-commit baseline)"
   go test -run '^$' -bench 'CommitFull' -benchmem -count 3 ./internal/store/
 } 2>&1 | tee "$out"

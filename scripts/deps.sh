@@ -3,11 +3,12 @@
 # warm machine installs nothing. Usage: scripts/deps.sh run|test|bench
 set -euo pipefail
 
-want=(gcc libc6-dev)           # cgo: mattn/go-sqlite3
+want=(gcc libc6-dev)             # cgo: mattn/go-sqlite3
+want+=(fonts-noto-cjk)           # CJK font: simulated printer's ticket images (later: the touch UI)
 case "${1:-run}" in
   run)   ;;
-  test)  want+=(procps) ;;      # pgrep/ps for the end-to-end process checks
-  bench) want+=(procps) ;;
+  test)  want+=(zbar-tools) ;;    # zbarimg decodes the QR codes on printed tickets
+  bench) ;;
   *) echo "usage: $0 run|test|bench" >&2; exit 2 ;;
 esac
 
