@@ -2,6 +2,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"html/template"
@@ -26,10 +27,19 @@ type Admin struct {
 	Health  *health.Registry
 	Devices func() devices.Report
 	Metrics []MetricsFunc
-	// Sim, when not nil, maps a simulator name to its control function (a command line in,
-	// an answer line out), shown as buttons on the status page in simulator mode.
-	Sim map[string]func(string) string
-	Now func() time.Time
+	// Sim, when not nil, maps a simulated device's name to its simulator's control, shown
+	// as buttons on the status page in simulator mode.
+	Sim map[string]SimControl
+	// Tests maps a device name to its self-test (a printer prints a test ticket), run by
+	// POST /api/devices/{name}/test and the status page's buttons.
+	Tests map[string]func(context.Context) error
+	Now   func() time.Time
+}
+
+// SimControl is one simulator's control: a command line in, an answer line out.
+type SimControl struct {
+	Kind string // driver: idcard, escpos, barcode
+	Exec func(string) string
 }
 
 // Handler returns the admin routes.
@@ -46,6 +56,7 @@ func (a *Admin) Handler() http.Handler {
 	mux.HandleFunc("GET /metrics", a.metrics)
 	mux.HandleFunc("GET /{$}", a.statusPage)
 	mux.HandleFunc("POST /api/sim/{name}", a.simControl)
+	mux.HandleFunc("POST /api/devices/{name}/test", a.deviceTest)
 	return mux
 }
 
@@ -106,11 +117,12 @@ func (a *Admin) metrics(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *Admin) simControl(w http.ResponseWriter, r *http.Request) {
-	f, ok := a.Sim[r.PathValue("name")]
+	sc, ok := a.Sim[r.PathValue("name")]
 	if !ok {
 		http.Error(w, "no such simulator", http.StatusNotFound)
 		return
 	}
+	f := sc.Exec
 	cmd := r.FormValue("cmd")
 	if cmd == "" {
 		http.Error(w, "missing cmd (try \"help\")", http.StatusBadRequest)
@@ -126,6 +138,28 @@ func (a *Admin) simControl(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusBadRequest)
 	}
 	io.WriteString(w, answer+"\n")
+}
+
+func (a *Admin) deviceTest(w http.ResponseWriter, r *http.Request) {
+	test, ok := a.Tests[r.PathValue("name")]
+	if !ok {
+		http.Error(w, "no self-test for this device", http.StatusNotFound)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 30*time.Second)
+	defer cancel()
+	err := test(ctx)
+	if r.FormValue("back") != "" {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	if err != nil {
+		w.WriteHeader(http.StatusConflict)
+		io.WriteString(w, "test failed: "+err.Error()+"\n")
+		return
+	}
+	io.WriteString(w, "test passed\n")
 }
 
 var page = template.Must(template.New("status").Funcs(template.FuncMap{
@@ -148,6 +182,7 @@ table{border-collapse:collapse;width:100%;max-width:60em}th,td{border:1px solid 
 {{end}}</table>
 <h2>Start-up</h2>
 <p>Loaded: {{range .Doc.Devices.Loaded}}{{.Name}} {{end}}<br>Skipped: {{range .Doc.Devices.Skipped}}{{.Name}} ({{.Reason}}) {{end}}<br>Failed: {{range .Doc.Devices.Failed}}{{.Name}} ({{.Reason}}) {{end}}</p>
+{{if .Tests}}<h2>自检 Self-tests</h2><p>{{range .Tests}}<form method="post" action="/api/devices/{{.}}/test"><input type="hidden" name="back" value="1"><button>test {{.}}</button></form>{{end}}</p>{{end}}
 {{if .Sims}}<h2>模拟器 Simulators</h2>
 {{range .Sims}}<p><strong>{{.Name}}</strong>:
 {{range .Buttons}}<form method="post" action="/api/sim/{{.Sim}}"><input type="hidden" name="cmd" value="{{.Cmd}}"><input type="hidden" name="back" value="1"><button>{{.Label}}</button></form>{{end}}</p>{{end}}{{end}}
@@ -162,22 +197,43 @@ func (a *Admin) statusPage(w http.ResponseWriter, r *http.Request) {
 		Buttons []simButton
 	}
 	var sims []sim
-	for name := range a.Sim {
-		sims = append(sims, sim{Name: name, Buttons: simButtons(name)})
+	for name, sc := range a.Sim {
+		sims = append(sims, sim{Name: name, Buttons: simButtons(name, sc.Kind)})
 	}
 	sort.Slice(sims, func(i, j int) bool { return sims[i].Name < sims[j].Name })
+	var tests []string
+	for name := range a.Tests {
+		tests = append(tests, name)
+	}
+	sort.Strings(tests)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	page.Execute(w, map[string]any{"Doc": a.doc(), "Now": a.Now(), "Sims": sims})
+	page.Execute(w, map[string]any{"Doc": a.doc(), "Now": a.Now(), "Sims": sims, "Tests": tests})
 }
 
-func simButtons(name string) []simButton {
-	if name != "idcard" {
-		return []simButton{{name, "unplug", "unplug"}, {name, "replug", "replug"}}
-	}
+func simButtons(name, kind string) []simButton {
 	var b []simButton
-	for i, l := range []string{"resident 1", "resident 2", "resident (长期)", "HK/MO/TW permit", "foreign PR"} {
-		b = append(b, simButton{name, fmt.Sprintf("place %d", i), "place " + l})
+	add := func(cmd, label string) { b = append(b, simButton{name, cmd, label}) }
+	switch kind {
+	case "idcard":
+		for i, l := range []string{"resident 1", "resident 2", "resident (长期)", "HK/MO/TW permit", "foreign PR"} {
+			add(fmt.Sprintf("place %d", i), "place "+l)
+		}
+		add("remove", "remove card")
+		add("fault readfail", "read failure")
+		add("fault checksum", "checksum error")
+	case "escpos":
+		add("paper low", "paper low")
+		add("paper out", "paper out")
+		add("paper ok", "paper ok")
+		add("cover open", "open cover")
+		add("cover closed", "close cover")
+		add("failafter 100", "paper runs out mid-job")
+	case "barcode":
+		add("scan APT-20261122-0042", "scan appointment code")
+		add("scan https://zwfw.example.gov.cn/q?c=A023", "scan URL")
+		add("scanhex 41000d", "scan bad payload")
 	}
-	return append(b, simButton{name, "remove", "remove card"}, simButton{name, "fault readfail", "read failure"},
-		simButton{name, "fault checksum", "checksum error"}, simButton{name, "unplug", "unplug"}, simButton{name, "replug", "replug"})
+	add("unplug", "unplug")
+	add("replug", "replug")
+	return b
 }

@@ -24,6 +24,9 @@ const usage = `usage:
   devsim printer [--link PATH] [--listen 127.0.0.1:9100] --out DIR [--paper 80] [--baud 115200] [--control PATH]
       simulate an ESC/POS ticket printer on a pty and/or TCP; every cut ticket is
       written to DIR as NNN.txt and NNN.png
+  devsim scanner --link PATH [--suffix cr|lf|crlf|none] [--control PATH]
+      simulate a serial barcode/QR scanner on a pty; "scan TEXT" on the control
+      socket sends a code
   devsim ctl --control PATH COMMAND...
       send one control command (e.g. "place 0", "fault readfail", "unplug") and print
       the answer; "devsim ctl --control PATH help" lists them
@@ -40,6 +43,8 @@ func main() {
 		err = runIDCard(os.Args[2:])
 	case "printer":
 		err = runPrinter(os.Args[2:])
+	case "scanner":
+		err = runScanner(os.Args[2:])
 	case "ctl":
 		err = runCtl(os.Args[2:])
 	case "-h", "--help", "help":

@@ -16,6 +16,13 @@ devices (talk to the device directly; stop kioskd first if it holds the port):
   idcard sam --port PATH [--baud N] [--json]
         SAM status and SAM id of the reader
 
+  printer status --port PATH | --tcp HOST:PORT | --file /dev/usb/lpN [--json]
+        the printer's state (paper, cover, online); exit 1 when it cannot print
+  printer test   ...same target flags... [--paper 58|80] [--json]
+        print a test ticket (Chinese text, number A001, QR code HALLKIOSK-TEST)
+  scanner listen --port PATH [--baud 9600] [--count N] [--json]
+        print scanned codes, one a line
+
 running kioskd:
   health [--admin http://127.0.0.1:8080] [--json]
         every component's health; exit 1 when anything is down
@@ -35,6 +42,10 @@ func main() {
 	switch os.Args[1] {
 	case "idcard":
 		err = idcardCmd(args)
+	case "printer":
+		err = printerCmd(args)
+	case "scanner":
+		err = scannerCmd(args)
 	case "health":
 		err = healthCmd(args)
 	case "profiles":

@@ -10,10 +10,15 @@ import (
 	"path/filepath"
 
 	"github.com/hallkiosk/hallkiosk/devices"
+	"github.com/hallkiosk/hallkiosk/devices/barcode"
+	"github.com/hallkiosk/hallkiosk/devices/barcode/barcodesim"
+	"github.com/hallkiosk/hallkiosk/devices/escpos"
+	"github.com/hallkiosk/hallkiosk/devices/escpos/escpossim"
 	"github.com/hallkiosk/hallkiosk/devices/idcard"
 	"github.com/hallkiosk/hallkiosk/devices/idcard/idcardsim"
 	profiles "github.com/hallkiosk/hallkiosk/firmware-profiles"
 	"github.com/hallkiosk/hallkiosk/internal/config"
+	"github.com/hallkiosk/hallkiosk/internal/simctl"
 	"github.com/hallkiosk/hallkiosk/web"
 )
 
@@ -44,6 +49,21 @@ func (n *node) deviceSpecs(ctx context.Context) ([]devices.Spec, []web.MetricsFu
 			spec.Build = func() (devices.Device, error) {
 				go n.consumeCards(ctx, r)
 				return r, nil
+			}
+		case p.Driver == "escpos":
+			pr := escpos.NewPrinter(escpos.Config{Name: d.Name, Target: d.Port, PollInterval: p.Timing.PollInterval.Std(),
+				StatusTimeout: p.Timing.CommandTimeout.Std()}, escpos.Opener(opener(p, d.Port)), n.health, n.log, n.clock)
+			n.printers[d.Name] = pr
+			metrics = append(metrics, printerMetrics(pr))
+			spec.Build = func() (devices.Device, error) { return pr, nil }
+		case p.Driver == "barcode":
+			sc := barcode.NewScanner(barcode.Config{Name: d.Name, Port: d.Port, Baud: p.Transport.Baud,
+				ReadTimeout: p.Transport.ReadTimeout.Std(), Model: barcode.Model(triggerModel(p.Quirks.Trigger)),
+				StripAIM: p.Quirks.AIMPrefix}, barcode.Opener(opener(p, d.Port)), n.health, n.log, n.clock)
+			metrics = append(metrics, scannerMetrics(sc))
+			spec.Build = func() (devices.Device, error) {
+				go n.consumeCodes(ctx, sc)
+				return sc, nil
 			}
 		default:
 			spec.Build = func() (devices.Device, error) {
@@ -76,6 +96,95 @@ func (n *node) consumeCards(ctx context.Context, r *idcard.Reader) {
 	}
 }
 
+// printerTests are the printers' self-tests: a test ticket with Chinese text, number A001
+// and a QR code, printed and confirmed.
+func (n *node) printerTests() map[string]func(context.Context) error {
+	m := map[string]func(context.Context) error{}
+	for name, p := range n.printers {
+		paper := escpos.Paper80
+		if dev, ok := n.deviceConfig(name); ok {
+			if prof, err := n.profiles.Get(dev.Profile); err == nil && prof.Quirks.PaperMM == 58 {
+				paper = escpos.Paper58
+			}
+		}
+		m[name] = func(ctx context.Context) error {
+			job, err := escpos.EncodeTicket(escpos.TestTicket(n.cfg.Node.HallName, n.clock.Now()), paper)
+			if err != nil {
+				return err
+			}
+			return p.Print(ctx, job)
+		}
+	}
+	return m
+}
+
+func (n *node) deviceConfig(name string) (config.Device, bool) {
+	for _, d := range n.cfg.Devices {
+		if d.Name == name {
+			return d, true
+		}
+	}
+	return config.Device{}, false
+}
+
+// opener opens a device over the transport its profile names.
+func opener(p profiles.Profile, port string) func() (devices.Port, error) {
+	rt := p.Transport.ReadTimeout.Std()
+	switch p.Transport.Type {
+	case "tcp":
+		return func() (devices.Port, error) { return devices.OpenTCP(port, rt, 0) }
+	case "file":
+		return func() (devices.Port, error) { return devices.OpenFile(port, rt) }
+	}
+	return func() (devices.Port, error) {
+		return devices.OpenSerial(devices.SerialConfig{Path: port, Baud: p.Transport.Baud, ReadTimeout: rt,
+			Parity: p.Transport.Parity, StopBits: p.Transport.StopBits})
+	}
+}
+
+// triggerModel maps a profile's trigger quirk to the scanner driver's command set.
+func triggerModel(t string) string {
+	if t == "none" {
+		return "generic"
+	}
+	return t
+}
+
+// consumeCodes stands in for the kiosk flows until they exist. A code may carry personal
+// data (an appointment's QR code), so only its length and symbology are logged.
+func (n *node) consumeCodes(ctx context.Context, s *barcode.Scanner) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev := <-s.Events():
+			if c, ok := ev.(barcode.CodeScanned); ok {
+				n.log.Info("code scanned", "device", s.String(), "bytes", len(c.Text), "symbology", c.Symbology)
+			}
+		}
+	}
+}
+
+func printerMetrics(p *escpos.Printer) web.MetricsFunc {
+	return func(w io.Writer) {
+		s := p.Stats()
+		fmt.Fprintf(w, "# HELP hallkiosk_printer_jobs_total Print jobs sent.\n# TYPE hallkiosk_printer_jobs_total counter\n")
+		fmt.Fprintf(w, "hallkiosk_printer_jobs_total{device=%q} %d\n", p.String(), s.Jobs)
+		fmt.Fprintf(w, "# HELP hallkiosk_printer_jobs_failed_total Print jobs that did not complete.\n# TYPE hallkiosk_printer_jobs_failed_total counter\n")
+		fmt.Fprintf(w, "hallkiosk_printer_jobs_failed_total{device=%q} %d\n", p.String(), s.Failed)
+	}
+}
+
+func scannerMetrics(s *barcode.Scanner) web.MetricsFunc {
+	return func(w io.Writer) {
+		st := s.Stats()
+		fmt.Fprintf(w, "# HELP hallkiosk_scanner_codes_total Codes scanned and accepted.\n# TYPE hallkiosk_scanner_codes_total counter\n")
+		fmt.Fprintf(w, "hallkiosk_scanner_codes_total{device=%q} %d\n", s.String(), st.Codes)
+		fmt.Fprintf(w, "# HELP hallkiosk_scanner_rejected_total Scanned codes rejected as unsafe input.\n# TYPE hallkiosk_scanner_rejected_total counter\n")
+		fmt.Fprintf(w, "hallkiosk_scanner_rejected_total{device=%q} %d\n", s.String(), st.Rejected())
+	}
+}
+
 func idcardMetrics(r *idcard.Reader) web.MetricsFunc {
 	return func(w io.Writer) {
 		s := r.Stats()
@@ -91,37 +200,56 @@ func idcardMetrics(r *idcard.Reader) web.MetricsFunc {
 
 // simulators are the in-process device simulators of kioskd -sim.
 type simulators struct {
-	idcard map[string]*idcardsim.Sim
-	lns    []net.Listener
+	idcard  map[string]*idcardsim.Sim
+	printer map[string]*escpossim.Sim
+	scanner map[string]*barcodesim.Sim
+	lns     []net.Listener
 }
 
 // startSimulators starts a simulator for every configured device it can simulate and
 // points the device's port at the simulator's pty link under sim.dir.
 func startSimulators(cfg *config.Config, set *profiles.Set, log *slog.Logger) (*simulators, error) {
-	s := &simulators{idcard: map[string]*idcardsim.Sim{}}
+	s := &simulators{idcard: map[string]*idcardsim.Sim{}, printer: map[string]*escpossim.Sim{}, scanner: map[string]*barcodesim.Sim{}}
 	if err := os.MkdirAll(cfg.Sim.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("sim.dir: %w", err)
 	}
 	for i, d := range cfg.Devices {
 		p, err := set.Get(d.Profile)
-		if err != nil || p.Driver != "idcard" {
+		if err != nil {
 			continue
 		}
-		cards, err := idcardsim.DefaultCards()
-		if cfg.Sim.Cards != "" {
-			cards, err = idcardsim.LoadCards(cfg.Sim.Cards)
-		}
-		if err != nil {
-			s.Close()
-			return nil, err
-		}
 		link := filepath.Join(cfg.Sim.Dir, d.Name)
-		sim := idcardsim.New(idcardsim.Config{Link: link, Baud: cfg.Sim.Baud, Cards: cards, Log: log})
-		if err := sim.Start(); err != nil {
+		var exec func(string) string
+		var start func() error
+		switch p.Driver {
+		case "idcard":
+			cards, err := idcardsim.DefaultCards()
+			if cfg.Sim.Cards != "" {
+				cards, err = idcardsim.LoadCards(cfg.Sim.Cards)
+			}
+			if err != nil {
+				s.Close()
+				return nil, err
+			}
+			sim := idcardsim.New(idcardsim.Config{Link: link, Baud: cfg.Sim.Baud, Cards: cards, Log: log})
+			s.idcard[d.Name], exec, start = sim, sim.Exec, sim.Start
+		case "escpos":
+			paper := escpos.Paper80
+			if p.Quirks.PaperMM == 58 {
+				paper = escpos.Paper58
+			}
+			sim := escpossim.New(escpossim.Config{Link: link, Out: link + "-out", Paper: paper, Baud: cfg.Sim.Baud, Log: log})
+			s.printer[d.Name], exec, start = sim, sim.Exec, sim.Start
+		case "barcode":
+			sim := barcodesim.New(barcodesim.Config{Link: link, Log: log})
+			s.scanner[d.Name], exec, start = sim, sim.Exec, sim.Start
+		default:
+			continue
+		}
+		if err := start(); err != nil {
 			s.Close()
 			return nil, err
 		}
-		s.idcard[d.Name] = sim
 		ctl := link + ".ctl"
 		os.Remove(ctl)
 		ln, err := net.Listen("unix", ctl)
@@ -130,17 +258,25 @@ func startSimulators(cfg *config.Config, set *profiles.Set, log *slog.Logger) (*
 			return nil, fmt.Errorf("sim control socket: %w", err)
 		}
 		s.lns = append(s.lns, ln)
-		go sim.ServeControl(ln)
+		go simctl.Serve(ln, exec)
+		// The simulated device speaks over a pty whatever the profile's transport.
 		cfg.Devices[i].Port = link
-		log.Info("simulated ID-card reader", "device", d.Name, "link", link, "control", ctl)
+		cfg.Devices[i].Override.Transport = nil
+		log.Info("simulated device", "device", d.Name, "driver", p.Driver, "link", link, "control", ctl)
 	}
 	return s, nil
 }
 
-func (s *simulators) controls() map[string]func(string) string {
-	m := map[string]func(string) string{}
+func (s *simulators) controls() map[string]web.SimControl {
+	m := map[string]web.SimControl{}
 	for name, sim := range s.idcard {
-		m[name] = sim.Exec
+		m[name] = web.SimControl{Kind: "idcard", Exec: sim.Exec}
+	}
+	for name, sim := range s.printer {
+		m[name] = web.SimControl{Kind: "escpos", Exec: sim.Exec}
+	}
+	for name, sim := range s.scanner {
+		m[name] = web.SimControl{Kind: "barcode", Exec: sim.Exec}
 	}
 	return m
 }
@@ -150,6 +286,12 @@ func (s *simulators) Close() {
 		ln.Close()
 	}
 	for _, sim := range s.idcard {
+		sim.Close()
+	}
+	for _, sim := range s.printer {
+		sim.Close()
+	}
+	for _, sim := range s.scanner {
 		sim.Close()
 	}
 }

@@ -18,6 +18,7 @@ import (
 	_ "time/tzdata" // the hall's zone must resolve even on a minimal image
 
 	"github.com/hallkiosk/hallkiosk/devices"
+	"github.com/hallkiosk/hallkiosk/devices/escpos"
 	profiles "github.com/hallkiosk/hallkiosk/firmware-profiles"
 	"github.com/hallkiosk/hallkiosk/internal/clock"
 	"github.com/hallkiosk/hallkiosk/internal/config"
@@ -86,15 +87,17 @@ type node struct {
 	sim      bool
 	clock    clock.Clock
 
-	health  *health.Registry
-	db      *store.DB
-	manager *devices.Manager
-	report  devices.Report
+	health   *health.Registry
+	printers map[string]*escpos.Printer
+	db       *store.DB
+	manager  *devices.Manager
+	report   devices.Report
 }
 
 func (n *node) run(ctx context.Context) error {
 	started := n.clock.Now()
 	n.health = health.NewRegistry(n.clock.Now)
+	n.printers = map[string]*escpos.Printer{}
 	n.log.Info("kioskd starting", "version", version, "node", n.cfg.Node.ID, "roles", n.cfg.Node.Roles, "sim", n.sim)
 
 	db, err := store.Open(ctx, n.cfg.Store.Path, n.log)
@@ -137,6 +140,7 @@ func (n *node) run(ctx context.Context) error {
 	n.manager = devices.NewManager(n.log, n.health, n.clock)
 	specs, metrics := n.deviceSpecs(devCtx)
 	admin.Metrics = metrics
+	admin.Tests = n.printerTests()
 	n.report = n.manager.Start(devCtx, specs)
 
 	if ok, err := sdnotify.Notify("READY=1"); err != nil {

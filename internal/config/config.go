@@ -100,7 +100,11 @@ func Default() *Config {
 	c := &Config{
 		Version: Version,
 		Node:    Node{ID: "sim-node-01", Roles: []string{"terminal", "hall"}, HallName: "模拟政务服务大厅"},
-		Devices: []Device{{Name: "idcard", Profile: "sim-idcard", Port: "var/sim/idcard"}},
+		Devices: []Device{
+			{Name: "idcard", Profile: "sim-idcard", Port: "var/sim/idcard"},
+			{Name: "printer", Profile: "sim-printer", Port: "var/sim/printer"},
+			{Name: "scanner", Profile: "sim-scanner", Port: "var/sim/scanner"},
+		},
 	}
 	c.Provision()
 	return c

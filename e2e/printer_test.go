@@ -1,0 +1,168 @@
+package e2e
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// startPrinter runs `devsim printer` on a pty and TCP and returns its link, TCP address,
+// control socket and output directory.
+func startPrinter(t *testing.T) (link, addr, socket, out string) {
+	t.Helper()
+	dir := t.TempDir()
+	link, out = filepath.Join(dir, "printer"), filepath.Join(dir, "out")
+	addr = freePort(t)
+	p := start(t, "devsim", "printer", "--link", link, "--listen", addr, "--out", out, "--baud", "115200")
+	p.waitOutput(t, "printer simulator running", 10*time.Second)
+	t.Cleanup(func() { p.stop(t) })
+	return link, addr, link + ".ctl", out
+}
+
+func zbar(t *testing.T, png string) string {
+	t.Helper()
+	out, err := exec.Command("zbarimg", "-q", "--raw", "--nodbus", png).Output()
+	if err != nil {
+		t.Fatalf("zbarimg %s: %v (scripts/deps.sh test installs zbar-tools)", png, err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func TestKioskctlPrinterTestAndStatus(t *testing.T) {
+	link, addr, socket, out := startPrinter(t)
+	for i, target := range [][]string{{"--port", link}, {"--tcp", addr}} {
+		_, errOut, code := run(t, "kioskctl", append([]string{"printer", "test"}, target...)...)
+		if code != 0 {
+			t.Fatalf("kioskctl printer test %v: exit %d: %s", target, code, errOut)
+		}
+		png := filepath.Join(out, "00"+string(rune('1'+i))+".png")
+		if got := zbar(t, png); got != "HALLKIOSK-TEST" {
+			t.Errorf("QR on the test ticket = %q; want HALLKIOSK-TEST", got)
+		}
+		txt, _ := os.ReadFile(strings.TrimSuffix(png, ".png") + ".txt")
+		if !strings.Contains(string(txt), "A001") || !strings.Contains(string(txt), "打印测试") {
+			t.Errorf("test ticket text lacks A001 or Chinese text:\n%s", txt)
+		}
+	}
+	stdout, _, code := run(t, "kioskctl", "printer", "status", "--tcp", addr, "--json")
+	var st struct {
+		OK   bool   `json:"ok"`
+		Code string `json:"code"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &st) != nil || !st.OK || st.Code != "printer.ready" {
+		t.Errorf("printer status = %s (exit %d); want ok printer.ready", stdout, code)
+	}
+
+	ctl(t, socket, "paper", "out")
+	_, errOut, code := run(t, "kioskctl", "printer", "test", "--port", link)
+	if code == 0 || !strings.Contains(errOut, "paper out") {
+		t.Errorf("printer test with paper out: exit %d, %q; want a failure naming paper out", code, errOut)
+	}
+	stdout, _, code = run(t, "kioskctl", "printer", "status", "--port", link, "--json")
+	if code == 0 || !strings.Contains(stdout, "printer.paper_out") {
+		t.Errorf("printer status with paper out: exit %d, %s", code, stdout)
+	}
+	ctl(t, socket, "paper", "ok")
+	ctl(t, socket, "failafter", "100")
+	_, errOut, code = run(t, "kioskctl", "printer", "test", "--tcp", addr)
+	if code == 0 || !strings.Contains(errOut, "during the job") {
+		t.Errorf("printer test with paper running out mid-job: exit %d, %q; want a failure", code, errOut)
+	}
+}
+
+func TestKioskctlScannerListen(t *testing.T) {
+	dir := t.TempDir()
+	link := filepath.Join(dir, "scanner")
+	sim := start(t, "devsim", "scanner", "--link", link)
+	sim.waitOutput(t, "scanner simulator running", 10*time.Second)
+	defer sim.stop(t)
+	l := start(t, "kioskctl", "scanner", "listen", "--port", link, "--count", "2", "--json")
+	l.waitOutput(t, "scan codes now", 10*time.Second)
+	ctl(t, link+".ctl", "scan", "APT-20261122-0042")
+	ctl(t, link+".ctl", "scanhex", "41000d") // a control character: rejected
+	ctl(t, link+".ctl", "scan", "https://zwfw.example.gov.cn/q?c=甲")
+	select {
+	case err := <-l.done:
+		if err != nil {
+			t.Fatalf("scanner listen: %v\n%s", err, l.out.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("scanner listen did not end after 2 codes:\n%s", l.out.String())
+	}
+	out := l.out.String()
+	for _, want := range []string{`"text":"APT-20261122-0042"`, `"text":"https://zwfw.example.gov.cn/q?c=甲"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("scanner listen output lacks %s:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "A\x00") {
+		t.Errorf("rejected payload printed: %q", out)
+	}
+}
+
+func TestKioskdSimPrinterAndScanner(t *testing.T) {
+	dir := t.TempDir()
+	addr := freePort(t)
+	base := "http://" + addr
+	extra := `[[device]]
+name = "printer"
+profile = "sim-printer"
+port = "` + filepath.Join(dir, "sim", "printer") + `"
+[[device]]
+name = "scanner"
+profile = "sim-scanner"
+port = "` + filepath.Join(dir, "sim", "scanner") + `"
+`
+	cfg := writeConfig(t, dir, addr, "")
+	b, _ := os.ReadFile(cfg)
+	// Devices must come before [sim] in TOML: put them right after the idcard table.
+	s := strings.Replace(string(b), "[sim]", extra+"[sim]", 1)
+	os.WriteFile(cfg, []byte(s), 0o644)
+	k := start(t, "kioskd", "-sim", "-config", cfg)
+	waitComponent(t, base, "printer", "ok", "printer.ready", 10*time.Second)
+	waitComponent(t, base, "scanner", "ok", "scanner.ready", 10*time.Second)
+
+	resp, err := http.PostForm(base+"/api/devices/printer/test", url.Values{})
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("POST printer test: %v %v", err, resp)
+	}
+	resp.Body.Close()
+	if got := zbar(t, filepath.Join(dir, "sim", "printer-out", "001.png")); got != "HALLKIOSK-TEST" {
+		t.Errorf("test ticket QR = %q", got)
+	}
+
+	post := func(dev, cmd string) {
+		t.Helper()
+		resp, err := http.PostForm(base+"/api/sim/"+dev, url.Values{"cmd": {cmd}})
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("POST sim %s %s: %v %v", dev, cmd, err, resp)
+		}
+		resp.Body.Close()
+	}
+	// Paper out and unplug show within 5 s and recover by themselves.
+	post("printer", "paper out")
+	waitComponent(t, base, "printer", "down", "printer.paper_out", 5*time.Second)
+	post("printer", "paper ok")
+	waitComponent(t, base, "printer", "ok", "printer.ready", 5*time.Second)
+	post("printer", "unplug")
+	waitComponent(t, base, "printer", "down", "printer.no_device", 5*time.Second)
+	post("printer", "replug")
+	waitComponent(t, base, "printer", "ok", "printer.ready", 5*time.Second)
+	post("scanner", "unplug")
+	waitComponent(t, base, "scanner", "down", "scanner.no_device", 5*time.Second)
+	post("scanner", "replug")
+	waitComponent(t, base, "scanner", "ok", "scanner.ready", 5*time.Second)
+
+	post("scanner", "scan APT-20261122-0042")
+	k.waitOutput(t, `"msg":"code scanned"`, 5*time.Second)
+	if strings.Contains(k.out.String(), "APT-20261122-0042") {
+		t.Errorf("kioskd logged a scanned code's content")
+	}
+	k.stop(t)
+}
