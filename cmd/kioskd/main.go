@@ -139,6 +139,7 @@ func (n *node) run(ctx context.Context) error {
 	devCtx, cancelDevices := context.WithCancel(context.Background())
 	n.manager = devices.NewManager(n.log, n.health, n.clock)
 	specs, metrics := n.deviceSpecs(devCtx)
+	specs = append(specs, n.gpioSpecs(devCtx)...)
 	admin.Metrics = metrics
 	admin.Tests = n.printerTests()
 	n.report = n.manager.Start(devCtx, specs)

@@ -5,13 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
 	"periph.io/x/conn/v3/gpio"
-	"periph.io/x/conn/v3/physic"
-	"periph.io/x/conn/v3/pin"
+	"periph.io/x/conn/v3/gpio/gpiotest"
 
 	"github.com/hallkiosk/hallkiosk/internal/clock"
 	"github.com/hallkiosk/hallkiosk/internal/health"
@@ -22,58 +20,11 @@ var logs testlog.Sink
 
 func TestMain(m *testing.M) { testlog.Main(m, &logs, "devices-gpio") }
 
-// fakePin is a gpio.PinIO with gpiotest.Pin's semantics for what these drivers use (In
-// with PullUp/PullDown sets the level; Out sets it). gpiotest itself imports
-// github.com/jonboulle/clockwork, which has no go.sum entry in this module.
-type fakePin struct {
-	name string
-	mu   sync.Mutex
-	l    gpio.Level
-	pull gpio.Pull
-}
-
-var _ gpio.PinIO = (*fakePin)(nil)
-
-func (p *fakePin) String() string   { return p.name }
-func (p *fakePin) Halt() error      { return nil }
-func (p *fakePin) Name() string     { return p.name }
-func (p *fakePin) Number() int      { return -1 }
-func (p *fakePin) Function() string { return "" }
-func (p *fakePin) In(pull gpio.Pull, edge gpio.Edge) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if edge != gpio.NoEdge {
-		return errors.New("fakepin: edges not supported")
-	}
-	p.pull = pull
-	switch pull {
-	case gpio.PullUp:
-		p.l = gpio.High
-	case gpio.PullDown:
-		p.l = gpio.Low
-	}
-	return nil
-}
-func (p *fakePin) Read() gpio.Level {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.l
-}
-func (p *fakePin) WaitForEdge(time.Duration) bool { return false }
-func (p *fakePin) Pull() gpio.Pull                { return p.pull }
-func (p *fakePin) DefaultPull() gpio.Pull         { return gpio.Float }
-func (p *fakePin) Out(l gpio.Level) error {
-	p.set(l)
-	return nil
-}
-func (p *fakePin) PWM(gpio.Duty, physic.Frequency) error { return errors.New("fakepin: no PWM") }
-func (p *fakePin) Func() pin.Func                        { return gpio.IN }
-func (p *fakePin) SupportedFuncs() []pin.Func            { return []pin.Func{gpio.IN, gpio.OUT} }
-func (p *fakePin) SetFunc(pin.Func) error                { return nil }
-func (p *fakePin) set(l gpio.Level) {
-	p.mu.Lock()
-	p.l = l
-	p.mu.Unlock()
+// setLevel drives an input pin from the outside, as the sensor wiring would.
+func setLevel(p *gpiotest.Pin, l gpio.Level) {
+	p.Lock()
+	p.L = l
+	p.Unlock()
 }
 
 var t0 = time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
@@ -159,7 +110,7 @@ func TestPresenceDebounce(t *testing.T) {
 			if activeLow {
 				on, off = off, on
 			}
-			p := &fakePin{name: "GPIO17", l: off}
+			p := &gpiotest.Pin{N: "GPIO17", L: off}
 			s := NewPresenceSensor(p, InputConfig{Poll: 10 * time.Millisecond, Debounce: 100 * time.Millisecond, ActiveLow: activeLow},
 				logs.Logger().With("test", t.Name()), clk)
 			start(t, s.Run)
@@ -173,17 +124,17 @@ func TestPresenceDebounce(t *testing.T) {
 			}
 			// Bounces of up to 90 ms, however many, never emit.
 			for i := 0; i < 5; i++ {
-				p.set(on)
+				setLevel(p, on)
 				for j := 0; j < 9; j++ {
 					st.advance(10 * time.Millisecond)
 				}
-				p.set(off)
+				setLevel(p, off)
 				st.advance(10 * time.Millisecond)
 			}
 			noEvent("bounces")
 			// The first sample that sees the person comes one poll after the change;
 			// the debounce runs from there.
-			p.set(on)
+			setLevel(p, on)
 			for j := 0; j < 10; j++ {
 				st.advance(10 * time.Millisecond)
 			}
@@ -192,7 +143,7 @@ func TestPresenceDebounce(t *testing.T) {
 			if ev := nextEvent(t, s.Events()); ev != (PersonNear{}) {
 				t.Fatalf("after 100 ms near: %T; want PersonNear", ev)
 			}
-			p.set(off)
+			setLevel(p, off)
 			for j := 0; j < 11; j++ {
 				st.advance(10 * time.Millisecond)
 			}
@@ -232,7 +183,7 @@ func TestPattern(t *testing.T) {
 func TestStatusLight(t *testing.T) {
 	clk := clock.NewFake(t0)
 	st := stepper{t, clk}
-	g, a, r := &fakePin{name: "green"}, &fakePin{name: "amber"}, &fakePin{name: "red"}
+	g, a, r := &gpiotest.Pin{N: "green"}, &gpiotest.Pin{N: "amber"}, &gpiotest.Pin{N: "red"}
 	l := NewStatusLight(g, a, r, LightConfig{}, logs.Logger().With("test", t.Name()), clk)
 	lamps := func() Lamps { return Lamps{bool(g.Read()), bool(a.Read()), bool(r.Read())} }
 	check := func(when string, want Lamps) {
@@ -266,7 +217,7 @@ func TestStatusLight(t *testing.T) {
 	check("halted", Lamps{})
 
 	// Active-low boards: a lit lamp is a low line.
-	g2 := &fakePin{name: "green"}
+	g2 := &gpiotest.Pin{N: "green"}
 	l2 := NewStatusLight(g2, nil, nil, LightConfig{ActiveLow: true}, logs.Logger(), clk)
 	l2.Set(LightOK)
 	if g2.Read() != gpio.Low {
@@ -281,7 +232,7 @@ func TestStatusLight(t *testing.T) {
 func TestTamperSwitch(t *testing.T) {
 	clk := clock.NewFake(t0)
 	st := stepper{t, clk}
-	p := &fakePin{name: "GPIO27"}
+	p := &gpiotest.Pin{N: "GPIO27"}
 	reg := health.NewRegistry(clk.Now)
 	sw := NewTamperSwitch(p, InputConfig{Poll: 10 * time.Millisecond, Debounce: 50 * time.Millisecond}, reg,
 		logs.Logger().With("test", t.Name()), clk)
@@ -294,7 +245,7 @@ func TestTamperSwitch(t *testing.T) {
 		}
 	}
 	wantHealth(health.OK, CodeCabinetClosed)
-	p.set(gpio.High) // door opens
+	setLevel(p, gpio.High) // door opens
 	for i := 0; i < 6; i++ {
 		st.advance(10 * time.Millisecond)
 	}
@@ -302,7 +253,7 @@ func TestTamperSwitch(t *testing.T) {
 		t.Fatalf("event %#v; want TamperChanged{Open: true}", ev)
 	}
 	wantHealth(health.Degraded, CodeCabinetOpen)
-	p.set(gpio.Low)
+	setLevel(p, gpio.Low)
 	for i := 0; i < 6; i++ {
 		st.advance(10 * time.Millisecond)
 	}

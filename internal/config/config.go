@@ -30,7 +30,40 @@ type Config struct {
 	Log     Log   `toml:"log"`
 	// Devices attached to this node, each named and bound to a firmware profile.
 	Devices []Device `toml:"device"`
-	Sim     Sim      `toml:"sim"`
+	// GPIO lines of the terminal cabinet: presence sensor, status light, tamper switch.
+	GPIO GPIO `toml:"gpio"`
+	Sim  Sim  `toml:"sim"`
+}
+
+// GPIO names the cabinet's GPIO lines as the kernel's GPIO chips name them (e.g. "GPIO17"
+// on a Raspberry Pi, or the line name of /dev/gpiochipN). An empty name means not fitted.
+// On a machine without GPIO chips every line is reported skipped.
+type GPIO struct {
+	// Presence is the presence (PIR or radar) sensor input that wakes the screen.
+	Presence string `toml:"presence"`
+	// PresenceActiveLow: the sensor pulls the line low when someone is near.
+	PresenceActiveLow bool `toml:"presence_active_low"`
+	// Tamper is the cabinet door switch input.
+	Tamper string `toml:"tamper"`
+	// TamperActiveLow: the line is low while the door is open.
+	TamperActiveLow bool `toml:"tamper_active_low"`
+	// LightGreen, LightAmber, LightRed drive the status light's lamps.
+	LightGreen string `toml:"light_green"`
+	LightAmber string `toml:"light_amber"`
+	LightRed   string `toml:"light_red"`
+	// LightActiveLow: a lamp is on while its line is low.
+	LightActiveLow bool `toml:"light_active_low"`
+}
+
+// Lines returns the configured line names.
+func (g GPIO) Lines() []string {
+	var out []string
+	for _, n := range []string{g.Presence, g.Tamper, g.LightGreen, g.LightAmber, g.LightRed} {
+		if n != "" {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // Node identifies this machine and what it does.
@@ -105,6 +138,8 @@ func Default() *Config {
 			{Name: "printer", Profile: "sim-printer", Port: "var/sim/printer"},
 			{Name: "scanner", Profile: "sim-scanner", Port: "var/sim/scanner"},
 		},
+		// Raspberry Pi style names; on a machine without GPIO chips they are reported skipped.
+		GPIO: GPIO{Presence: "GPIO17", Tamper: "GPIO27", LightGreen: "GPIO22", LightAmber: "GPIO23", LightRed: "GPIO24"},
 	}
 	c.Provision()
 	return c
