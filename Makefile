@@ -35,10 +35,9 @@ bench:
 	@scripts/deps.sh bench
 	scripts/bench.sh
 
+# Every fuzz target, FUZZTIME each (default 30s): `FUZZTIME=5m make fuzz`.
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzParseResponse$$' -fuzztime $(FUZZTIME) ./devices/idcard/
-	$(GO) test -run '^$$' -fuzz '^FuzzParseCommand$$' -fuzztime $(FUZZTIME) ./devices/idcard/
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeText$$' -fuzztime $(FUZZTIME) ./devices/idcard/
+	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
 
 clean:
 	rm -rf $(BIN)
