@@ -1,9 +1,9 @@
 package barcodesim
 
 import (
-	"bufio"
 	"encoding/hex"
 	"fmt"
+	"github.com/hallkiosk/hallkiosk/internal/simctl"
 	"net"
 	"strconv"
 	"strings"
@@ -85,20 +85,4 @@ func (s *Sim) Exec(line string) string {
 }
 
 // ServeControl answers control commands on ln until it is closed.
-func (s *Sim) ServeControl(ln net.Listener) error {
-	for {
-		conn, err := ln.Accept()
-		if err != nil {
-			return err
-		}
-		go func() {
-			defer conn.Close()
-			sc := bufio.NewScanner(conn)
-			for sc.Scan() {
-				if _, err := fmt.Fprintln(conn, s.Exec(sc.Text())); err != nil {
-					return
-				}
-			}
-		}()
-	}
-}
+func (s *Sim) ServeControl(ln net.Listener) error { return simctl.Serve(ln, s.Exec) }
