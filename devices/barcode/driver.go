@@ -163,37 +163,28 @@ func (s *Scanner) emit(e Event) {
 
 // Run reads codes until ctx ends, reopening the port after any fault.
 func (s *Scanner) Run(ctx context.Context) error {
-	b := devices.Backoff{Base: 100 * time.Millisecond, Cap: s.cfg.RetryCap, Min: 20 * time.Millisecond}
-	for ctx.Err() == nil {
-		port, err := s.open()
-		if err != nil {
+	devices.Reconnect(ctx, s.clock, s.cfg.RetryCap, s.open, s.session, func(opened bool, err error) {
+		if !opened {
 			s.health.Report(s.cfg.Name, health.Down, CodeNoDevice, fmt.Sprintf("no scanner at %s: %v", s.cfg.Port, err))
-		} else {
-			b.Reset()
-			err = s.session(ctx, port)
-			s.mu.Lock()
-			s.port = nil
-			s.mu.Unlock()
-			port.Close()
-			if ctx.Err() != nil {
-				return nil
-			}
-			s.health.Report(s.cfg.Name, health.Down, CodeNoDevice, fmt.Sprintf("scanner at %s lost: %v", s.cfg.Port, err))
-			s.log.Warn("scanner connection lost", "port", s.cfg.Port, "err", err)
+			return
 		}
-		select {
-		case <-ctx.Done():
-		case <-s.clock.After(b.Next()):
-		}
-	}
+		s.health.Report(s.cfg.Name, health.Down, CodeNoDevice, fmt.Sprintf("scanner at %s lost: %v", s.cfg.Port, err))
+		s.log.Warn("scanner connection lost", "port", s.cfg.Port, "err", err)
+	})
 	return nil
 }
 
 // session reads one connection until a transport fault and returns that fault.
-func (s *Scanner) session(ctx context.Context, port devices.Port) error {
+func (s *Scanner) session(ctx context.Context, port devices.Port, ready func()) error {
+	ready()
 	s.mu.Lock()
 	s.port = port
 	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.port = nil
+		s.mu.Unlock()
+	}()
 	s.health.Report(s.cfg.Name, health.OK, CodeReady, "scanner ready on "+s.cfg.Port)
 	s.log.Info("scanner ready", "port", s.cfg.Port, "model", string(s.cfg.Model))
 	f := Framer{MaxLen: s.cfg.MaxLen, StripAIM: s.cfg.StripAIM}

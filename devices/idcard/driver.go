@@ -269,34 +269,23 @@ func (r *Reader) emit(e Event) {
 
 // Run polls the reader until ctx ends, reopening the port after any fault.
 func (r *Reader) Run(ctx context.Context) error {
-	b := devices.Backoff{Base: 100 * time.Millisecond, Cap: r.cfg.RetryCap, Min: 20 * time.Millisecond}
-	for ctx.Err() == nil {
-		port, err := r.open()
-		if err != nil {
+	devices.Reconnect(ctx, r.clock, r.cfg.RetryCap, r.open, r.session, func(opened bool, err error) {
+		if !opened {
 			r.health.Report(r.cfg.Name, health.Down, CodeNoReader, fmt.Sprintf("no reader at %s: %v", r.cfg.Port, err))
-		} else {
-			err = r.session(ctx, port, &b)
-			port.Close()
-			if ctx.Err() != nil {
-				return nil
-			}
-			code := CodeNoReader
-			if errors.Is(err, ErrNoResponse) {
-				code = CodeNoResponse
-			}
-			r.health.Report(r.cfg.Name, health.Down, code, fmt.Sprintf("reader at %s lost: %v", r.cfg.Port, err))
-			r.log.Warn("reader connection lost", "port", r.cfg.Port, "err", err)
+			return
 		}
-		select {
-		case <-ctx.Done():
-		case <-r.clock.After(b.Next()):
+		code := CodeNoReader
+		if errors.Is(err, ErrNoResponse) {
+			code = CodeNoResponse
 		}
-	}
+		r.health.Report(r.cfg.Name, health.Down, code, fmt.Sprintf("reader at %s lost: %v", r.cfg.Port, err))
+		r.log.Warn("reader connection lost", "port", r.cfg.Port, "err", err)
+	})
 	return nil
 }
 
 // session runs one connection until a transport fault; it returns that fault.
-func (r *Reader) session(ctx context.Context, port devices.Port, b *devices.Backoff) error {
+func (r *Reader) session(ctx context.Context, port devices.Port, ready func()) error {
 	c := NewConn(port, r.cfg.CommandTimeout)
 	if err := c.SAMStatus(); err != nil {
 		var st *StatusError
@@ -307,7 +296,7 @@ func (r *Reader) session(ctx context.Context, port devices.Port, b *devices.Back
 		r.health.Report(r.cfg.Name, health.Down, CodeSAMFault, err.Error())
 		return err
 	}
-	b.Reset()
+	ready()
 	if id, err := c.SAMID(); err == nil {
 		r.mu.Lock()
 		r.samID = id
