@@ -119,15 +119,13 @@ type Quirks struct {
 	PaperMM int `toml:"paper_mm" json:"paper_mm,omitempty"`
 	// Columns of font A on one line (58 mm: 32; 80 mm: 48, or 42 on 512-dot heads). escpos only.
 	Columns int `toml:"columns" json:"columns,omitempty"`
-	// CodePage of Chinese text: "gb18030" (send GB18030; 4-byte sequences are replaced) or
-	// "gbk". escpos only.
-	CodePage string `toml:"code_page" json:"code_page,omitempty"`
 	// Cutter: "partial", "full" or "none" (tear bar). escpos only.
 	Cutter string `toml:"cutter" json:"cutter,omitempty"`
-	// NativeQR: the printer draws QR codes itself (GS ( k). escpos only.
+	// NativeQR: the printer draws QR codes itself (GS ( k); otherwise the driver sends the
+	// code as a raster image. escpos only.
 	NativeQR bool `toml:"native_qr" json:"native_qr,omitempty"`
-	// Status: "realtime" (answers DLE EOT n) or "none" (a one-way printer: jobs cannot be
-	// confirmed). escpos only.
+	// Status must be "realtime": the printer answers DLE EOT n and GS r 1. A one-way printer
+	// cannot confirm a ticket, and an unconfirmed ticket must not count as waiting. escpos only.
 	Status string `toml:"status" json:"status,omitempty"`
 
 	// Trigger is the scanner's command set for host triggering: "none", "honeywell",
@@ -475,20 +473,17 @@ func (p Profile) problems() []problem {
 		if q.Columns < 16 || q.Columns > 64 {
 			bad("quirks.columns", "= %d is not a line width: use 32 (58 mm), 42 or 48 (80 mm)", q.Columns)
 		}
-		if !slices.Contains([]string{"gb18030", "gbk"}, q.CodePage) {
-			bad("quirks.code_page", "= %q is not supported: use \"gb18030\" or \"gbk\"", q.CodePage)
-		}
 		if !slices.Contains([]string{"partial", "full", "none"}, q.Cutter) {
 			bad("quirks.cutter", "= %q is not a cutter: use \"partial\", \"full\" or \"none\"", q.Cutter)
 		}
-		if !slices.Contains([]string{"realtime", "none"}, q.Status) {
-			bad("quirks.status", "= %q is not a status mode: use \"realtime\" (DLE EOT) or \"none\"", q.Status)
+		if q.Status != "realtime" {
+			bad("quirks.status", "= %q is not supported: Hallkiosk confirms every ticket through DLE EOT and GS r 1, so the printer must answer them; set status = \"realtime\" (a one-way printer cannot be used for tickets)", q.Status)
 		}
 	} else {
 		for _, f := range []struct {
 			key string
 			set bool
-		}{{"paper_mm", q.PaperMM != 0}, {"columns", q.Columns != 0}, {"code_page", q.CodePage != ""},
+		}{{"paper_mm", q.PaperMM != 0}, {"columns", q.Columns != 0},
 			{"cutter", q.Cutter != ""}, {"native_qr", q.NativeQR}, {"status", q.Status != ""}} {
 			if f.set {
 				bad("quirks."+f.key, "applies to driver \"escpos\" only: remove it")

@@ -128,7 +128,7 @@ func TestValidationRules(t *testing.T) {
 		return strings.Replace(base, old, new, 1)
 	}
 	// printer turns base into an escpos profile of the given kind (a TOML string).
-	const printerQuirks = "[quirks]\npaper_mm = 80\ncolumns = 48\ncode_page = \"gb18030\"\ncutter = \"partial\"\nnative_qr = true\nstatus = \"realtime\"\n"
+	const printerQuirks = "[quirks]\npaper_mm = 80\ncolumns = 48\ncutter = \"partial\"\nnative_qr = true\nstatus = \"realtime\"\n"
 	printer := func(kind string) string {
 		return strings.NewReplacer(`driver = "idcard"`, `driver = "escpos"`, `kind = "id_card_reader"`, "kind = "+kind).Replace(base)
 	}

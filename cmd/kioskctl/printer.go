@@ -11,6 +11,7 @@ import (
 
 	"github.com/hallkiosk/hallkiosk/devices"
 	"github.com/hallkiosk/hallkiosk/devices/escpos"
+	profiles "github.com/hallkiosk/hallkiosk/firmware-profiles"
 	"github.com/hallkiosk/hallkiosk/internal/clock"
 	"github.com/hallkiosk/hallkiosk/internal/health"
 )
@@ -25,6 +26,7 @@ func printerCmd(args []string) error {
 	file := fs.String("file", "", "USB printer class device, e.g. /dev/usb/lp0")
 	baud := fs.Int("baud", 115200, "baud rate (--port)")
 	paper := fs.Int("paper", 80, "paper width in mm: 58 or 80 (test)")
+	profile := fs.String("profile", "", "lay the test ticket out for this firmware profile (paper, columns, cutter, QR); overrides --paper")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageError{err.Error()}
@@ -65,11 +67,25 @@ func printerCmd(args []string) error {
 		}
 		return nil
 	}
-	pp := escpos.Paper80
+	layout := escpos.Layout{Paper: escpos.Paper80}
 	if *paper == 58 {
-		pp = escpos.Paper58
+		layout.Paper = escpos.Paper58
 	}
-	job, err := escpos.EncodeTicket(escpos.TestTicket("", time.Now()), pp)
+	if *profile != "" {
+		set, err := profiles.Load()
+		if err != nil {
+			return err
+		}
+		prof, err := set.Get(*profile)
+		if err != nil {
+			return err
+		}
+		if prof.Driver != "escpos" {
+			return usageError{fmt.Sprintf("profile %s is for driver %q, not a ticket printer", prof.ID, prof.Driver)}
+		}
+		layout = escpos.ModelLayout(prof.Quirks.PaperMM, prof.Quirks.Columns, prof.Quirks.Cutter, prof.Quirks.NativeQR)
+	}
+	job, err := escpos.EncodeTicketFor(escpos.TestTicket("", time.Now()), layout)
 	if err != nil {
 		return err
 	}

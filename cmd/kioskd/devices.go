@@ -101,14 +101,14 @@ func (n *node) consumeCards(ctx context.Context, r *idcard.Reader) {
 func (n *node) printerTests() map[string]func(context.Context) error {
 	m := map[string]func(context.Context) error{}
 	for name, p := range n.printers {
-		paper := escpos.Paper80
+		layout := escpos.Layout{Paper: escpos.Paper80}
 		if dev, ok := n.deviceConfig(name); ok {
-			if prof, err := n.profiles.Get(dev.Profile); err == nil && prof.Quirks.PaperMM == 58 {
-				paper = escpos.Paper58
+			if prof, err := n.profiles.Get(dev.Profile); err == nil {
+				layout = ticketLayout(prof)
 			}
 		}
 		m[name] = func(ctx context.Context) error {
-			job, err := escpos.EncodeTicket(escpos.TestTicket(n.cfg.Node.HallName, n.clock.Now()), paper)
+			job, err := escpos.EncodeTicketFor(escpos.TestTicket(n.cfg.Node.HallName, n.clock.Now()), layout)
 			if err != nil {
 				return err
 			}
@@ -116,6 +116,11 @@ func (n *node) printerTests() map[string]func(context.Context) error {
 		}
 	}
 	return m
+}
+
+// ticketLayout is how a printer model's profile lays out a ticket.
+func ticketLayout(p profiles.Profile) escpos.Layout {
+	return escpos.ModelLayout(p.Quirks.PaperMM, p.Quirks.Columns, p.Quirks.Cutter, p.Quirks.NativeQR)
 }
 
 func (n *node) deviceConfig(name string) (config.Device, bool) {

@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/color"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/skip2/go-qrcode"
 	"golang.org/x/text/transform"
 )
 
@@ -92,18 +94,52 @@ var ticketLabels = map[string]labels{
 // issue time, QR, masked name, footer, then a partial cut. Text is wrapped to the paper's
 // columns; the number is cut off if it is wider than the paper at 1x1.
 func EncodeTicket(t Ticket, paper Paper) ([]byte, error) {
+	return EncodeTicketFor(t, Layout{Paper: paper})
+}
+
+// Layout is what a printer model's profile says about laying out a ticket.
+type Layout struct {
+	Paper Paper
+	// Columns of font A; 0 means the paper's default (32 or 48). Epson's 512-dot heads
+	// print 42 on 80 mm paper.
+	Columns int
+	// Cutter: "partial" (default), "full", or "none" (tear bar: the ticket ends with a feed).
+	Cutter string
+	// RasterQR draws the QR code as a raster image, for printers without GS ( k.
+	RasterQR bool
+}
+
+// ModelLayout is the layout of a printer model as its firmware profile describes it
+// (paper_mm, columns, cutter, native_qr).
+func ModelLayout(paperMM, columns int, cutter string, nativeQR bool) Layout {
+	paper := Paper80
+	if paperMM == 58 {
+		paper = Paper58
+	}
+	return Layout{Paper: paper, Columns: columns, Cutter: cutter, RasterQR: !nativeQR}
+}
+
+// EncodeTicketFor lays a ticket out for a printer model.
+func EncodeTicketFor(t Ticket, l Layout) ([]byte, error) {
 	var e Encoder
-	if err := e.Ticket(t, paper); err != nil {
+	if err := e.TicketFor(t, l); err != nil {
 		return nil, err
 	}
 	return e.Bytes(), nil
 }
 
 // Ticket appends a ticket as EncodeTicket lays it out. On error nothing is appended.
-func (e *Encoder) Ticket(t Ticket, paper Paper) error {
+func (e *Encoder) Ticket(t Ticket, paper Paper) error { return e.TicketFor(t, Layout{Paper: paper}) }
+
+// TicketFor appends a ticket laid out for a printer model. On error nothing is appended.
+func (e *Encoder) TicketFor(t Ticket, l Layout) error {
+	paper := l.Paper
 	cols := paper.Columns()
 	if cols == 0 {
 		return fmt.Errorf("%w: %d", ErrUnknownPaper, int(paper))
+	}
+	if l.Columns > 0 {
+		cols = l.Columns
 	}
 	lang := t.Lang
 	if lang == "" {
@@ -158,10 +194,20 @@ func (e *Encoder) Ticket(t Ticket, paper Paper) error {
 		if paper == Paper80 {
 			module = 8
 		}
-		if err := e.QR(t.QR, module, ECM); err != nil {
-			return fail(fmt.Errorf("escpos: ticket QR: %w", err))
+		if l.RasterQR {
+			img, err := qrImage(t.QR, module)
+			if err == nil {
+				err = e.Raster(img)
+			}
+			if err != nil {
+				return fail(fmt.Errorf("escpos: ticket QR: %w", err))
+			}
+		} else {
+			if err := e.QR(t.QR, module, ECM); err != nil {
+				return fail(fmt.Errorf("escpos: ticket QR: %w", err))
+			}
+			e.Raw('\n')
 		}
-		e.Raw('\n')
 	}
 	if t.MaskedName != "" {
 		e.lines(lb.name+t.MaskedName, cols)
@@ -169,8 +215,44 @@ func (e *Encoder) Ticket(t Ticket, paper Paper) error {
 	if t.Footer != "" {
 		e.lines(t.Footer, cols)
 	}
-	e.Feed(2).Cut(true)
+	switch l.Cutter {
+	case "none":
+		e.Feed(5) // past the tear bar
+	case "full":
+		e.Feed(2).Cut(false)
+	default:
+		e.Feed(2).Cut(true)
+	}
 	return nil
+}
+
+// qrImage draws a QR code (level M) with module dots per module, for printers that cannot
+// draw one themselves.
+func qrImage(content string, module int) (image.Image, error) {
+	q, err := qrcode.New(content, qrcode.Medium)
+	if err != nil {
+		return nil, err
+	}
+	q.DisableBorder = true
+	bm := q.Bitmap()
+	n := len(bm)
+	img := image.NewGray(image.Rect(0, 0, (n+8)*module, (n+8)*module)) // 4-module quiet zone
+	for i := range img.Pix {
+		img.Pix[i] = 0xFF
+	}
+	for y, row := range bm {
+		for x, dark := range row {
+			if !dark {
+				continue
+			}
+			for dy := 0; dy < module; dy++ {
+				for dx := 0; dx < module; dx++ {
+					img.SetGray((x+4)*module+dx, (y+4)*module+dy, color.Gray{})
+				}
+			}
+		}
+	}
+	return img, nil
 }
 
 // lines appends s wrapped to cols, one Line each.
