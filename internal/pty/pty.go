@@ -21,11 +21,14 @@ type Pair struct {
 // Open creates a pty pair in raw mode (no echo, no line editing, no CR/LF mapping), so
 // binary frames pass unchanged even before a driver sets its own termios.
 func Open() (*Pair, error) {
-	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	// Non-blocking, so Go's poller owns the descriptor and Close ends a pending Read even
+	// while a driver holds the slave open and sends nothing.
+	fd0, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("pty: open /dev/ptmx: %w", err)
 	}
-	fd := int(m.Fd())
+	m := os.NewFile(uintptr(fd0), "/dev/ptmx")
+	fd := fd0 // not m.Fd(): that would switch the descriptor back to blocking mode
 	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
 		m.Close()
 		return nil, fmt.Errorf("pty: unlock: %w", err)

@@ -15,7 +15,6 @@ import (
 	"log/slog"
 	"os"
 	"sync"
-	"syscall"
 
 	"github.com/hallkiosk/hallkiosk/devices/barcode"
 	"github.com/hallkiosk/hallkiosk/internal/pty"
@@ -60,7 +59,7 @@ type Sim struct {
 
 	mu       sync.Mutex
 	pair     *pty.Pair
-	master   *os.File // pollable duplicate of pair.Master; see pollable
+	master   *os.File // pair.Master
 	suffix   Suffix
 	plugged  bool
 	done     chan struct{}
@@ -129,15 +128,14 @@ func (s *Sim) Triggers() []string {
 // Unplug closes the pty and removes the link, as pulling the USB cable does.
 func (s *Sim) Unplug() error {
 	s.mu.Lock()
-	pair, m, done := s.pair, s.master, s.done
+	pair, done := s.pair, s.done
 	s.pair, s.master, s.plugged = nil, nil, false
 	s.mu.Unlock()
 	if pair == nil {
 		return nil
 	}
 	os.Remove(s.cfg.Link)
-	m.Close() // ends serve's pending read
-	err := pair.Close()
+	err := pair.Close() // also ends serve's pending read on the master
 	<-done
 	return err
 }
@@ -153,11 +151,7 @@ func (s *Sim) Replug() error {
 		pair.Close()
 		return err
 	}
-	m, err := pollable(pair.Master)
-	if err != nil {
-		pair.Close()
-		return err
-	}
+	m := pair.Master
 	done := make(chan struct{})
 	s.mu.Lock()
 	s.pair, s.master, s.plugged, s.done = pair, m, true, done
@@ -168,23 +162,6 @@ func (s *Sim) Replug() error {
 	}()
 	s.log.Info("scanner plugged in", "link", s.cfg.Link, "pty", pair.SlavePath)
 	return nil
-}
-
-// pollable returns a duplicate of the pty master that Go's poller drives. pty.Open calls
-// Fd, which leaves the master in blocking mode, and closing a file does not end a blocking
-// read on it: the read would return only when the driver writes or closes its end, and a
-// scanner's host may never write. Closing the pollable duplicate ends the read at once.
-func pollable(f *os.File) (*os.File, error) {
-	fd, err := syscall.Dup(int(f.Fd()))
-	if err != nil {
-		return nil, fmt.Errorf("barcodesim: dup pty: %w", err)
-	}
-	syscall.CloseOnExec(fd)
-	if err := syscall.SetNonblock(fd, true); err != nil {
-		syscall.Close(fd)
-		return nil, fmt.Errorf("barcodesim: pty nonblock: %w", err)
-	}
-	return os.NewFile(uintptr(fd), f.Name()), nil
 }
 
 // Close unplugs the scanner for good.
