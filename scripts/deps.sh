@@ -5,6 +5,7 @@ set -euo pipefail
 
 want=(gcc libc6-dev)             # cgo: mattn/go-sqlite3
 want+=(fonts-noto-cjk)           # CJK font: simulated printer's ticket images (later: the touch UI)
+want+=(espeak-ng)                # Mandarin call announcements, made offline
 case "${1:-run}" in
   run)   ;;
   test)  want+=(zbar-tools) ;;    # zbarimg decodes the QR codes on printed tickets
