@@ -37,6 +37,9 @@ func (n *node) deviceSpecs(ctx context.Context) ([]devices.Spec, []web.MetricsFu
 		if !d.IsEnabled() {
 			spec.Skip = "disabled in config"
 		}
+		if err == nil && p.Transport.Type == "usb-hid" {
+			err = fmt.Errorf("transport usb-hid is not supported: switch the device to its serial (USB CDC) mode")
+		}
 		switch {
 		case err != nil:
 			spec.Build = func() (devices.Device, error) { return nil, err }
@@ -44,7 +47,7 @@ func (n *node) deviceSpecs(ctx context.Context) ([]devices.Spec, []web.MetricsFu
 			cfg := idcard.Config{Name: d.Name, Port: d.Port, Baud: p.Transport.Baud,
 				ReadTimeout: p.Transport.ReadTimeout.Std(), PollInterval: p.Timing.PollInterval.Std(),
 				CommandTimeout: p.Timing.CommandTimeout.Std(), ReadFingerprint: p.Quirks.ReadFingerprint}
-			r := idcard.NewReader(cfg, nil, n.health, n.log, n.clock)
+			r := idcard.NewReader(cfg, idcard.Opener(opener(p, d.Port)), n.health, n.log, n.clock)
 			metrics = append(metrics, idcardMetrics(r))
 			spec.Build = func() (devices.Device, error) {
 				go n.consumeCards(ctx, r)
@@ -53,7 +56,9 @@ func (n *node) deviceSpecs(ctx context.Context) ([]devices.Spec, []web.MetricsFu
 		case p.Driver == "escpos":
 			pr := escpos.NewPrinter(escpos.Config{Name: d.Name, Target: d.Port, PollInterval: p.Timing.PollInterval.Std(),
 				StatusTimeout: p.Timing.CommandTimeout.Std()}, escpos.Opener(opener(p, d.Port)), n.health, n.log, n.clock)
-			n.printers[d.Name] = pr
+			if d.IsEnabled() {
+				n.printers[d.Name] = pr
+			}
 			metrics = append(metrics, printerMetrics(pr))
 			spec.Build = func() (devices.Device, error) { return pr, nil }
 		case p.Driver == "barcode":
