@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"database/sql"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -10,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	_ "github.com/mattn/go-sqlite3"
 )
 
 // startPrinter runs `devsim printer` on a pty and TCP and returns its link, TCP address,
@@ -122,6 +126,8 @@ port = "` + filepath.Join(dir, "sim", "scanner") + `"
 presence = "GPIO17"
 tamper = "GPIO27"
 light_green = "GPIO22"
+light_amber = "GPIO23"
+light_red = "GPIO24"
 `
 	cfg := writeConfig(t, dir, addr, "")
 	b, _ := os.ReadFile(cfg)
@@ -131,12 +137,9 @@ light_green = "GPIO22"
 	k := start(t, "kioskd", "-sim", "-config", cfg)
 	waitComponent(t, base, "printer", "ok", "printer.ready", 10*time.Second)
 	waitComponent(t, base, "scanner", "ok", "scanner.ready", 10*time.Second)
-	if _, err := os.Stat("/dev/gpiochip0"); err != nil {
-		// No GPIO here (CI, a PC): the cabinet's lines are skipped, and the node is still ok.
-		for _, c := range []string{"presence", "cabinet", "light"} {
-			waitComponent(t, base, c, "skipped", "gpio.skipped", time.Second)
-		}
-	}
+	// The cabinet's GPIO lines are simulated too.
+	waitComponent(t, base, "cabinet", "ok", "cabinet.closed", 5*time.Second)
+	waitComponent(t, base, "presence", "ok", "gpio.ready", time.Second)
 
 	resp, err := http.PostForm(base+"/api/devices/printer/test", url.Values{})
 	if err != nil || resp.StatusCode != 200 {
@@ -169,10 +172,79 @@ light_green = "GPIO22"
 	post("scanner", "replug")
 	waitComponent(t, base, "scanner", "ok", "scanner.ready", 5*time.Second)
 
+	// Opening the cabinet door degrades the node, turns the light amber and queues a
+	// tamper.alarm for the platform.
+	post("gpio", "door open")
+	waitComponent(t, base, "cabinet", "degraded", "cabinet.open", 5*time.Second)
+	deadline := time.Now().Add(5 * time.Second)
+	for ans := ""; !strings.Contains(ans, "amber=on"); {
+		resp, err := http.PostForm(base+"/api/sim/gpio", url.Values{"cmd": {"lights"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		ans = string(b)
+		if time.Now().After(deadline) {
+			t.Fatalf("status light with the door open: %s; want amber", ans)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	post("gpio", "door closed")
+	waitComponent(t, base, "cabinet", "ok", "cabinet.closed", 5*time.Second)
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, "kioskd.db")+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var alarms []string
+	rows, err := db.Query(`SELECT json_extract(data, '$.state') FROM outbox WHERE type = 'tamper.alarm' ORDER BY seq`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var st string
+		rows.Scan(&st)
+		alarms = append(alarms, st)
+	}
+	rows.Close()
+	if strings.Join(alarms, ",") != "open,closed" {
+		t.Errorf("outbox tamper.alarm states = %v; want [open closed]", alarms)
+	}
+
 	post("scanner", "scan APT-20261122-0042")
 	k.waitOutput(t, `"msg":"code scanned"`, 5*time.Second)
 	if strings.Contains(k.out.String(), "APT-20261122-0042") {
 		t.Errorf("kioskd logged a scanned code's content")
+	}
+	k.stop(t)
+}
+
+// TestKioskdWithoutGPIOSkipsIt runs a real (not simulated) node whose config names GPIO
+// lines on a machine without GPIO chips: the lines are skipped, the node runs on.
+func TestKioskdWithoutGPIOSkipsIt(t *testing.T) {
+	if _, err := os.Stat("/dev/gpiochip0"); err == nil {
+		t.Skip("this machine has GPIO chips")
+	}
+	dir := t.TempDir()
+	addr := freePort(t)
+	cfg := `version = 1
+[node]
+id = "e2e-gpio"
+[store]
+path = "` + filepath.Join(dir, "kioskd.db") + `"
+[admin]
+listen = "` + addr + `"
+[gpio]
+presence = "GPIO17"
+tamper = "GPIO27"
+light_red = "GPIO24"
+`
+	path := filepath.Join(dir, "kioskd.toml")
+	os.WriteFile(path, []byte(cfg), 0o644)
+	k := start(t, "kioskd", "-config", path)
+	for _, c := range []string{"presence", "cabinet", "light"} {
+		waitComponent(t, "http://"+addr, c, "skipped", "gpio.skipped", 10*time.Second)
 	}
 	k.stop(t)
 }

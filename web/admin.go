@@ -232,6 +232,12 @@ func simButtons(name, kind string) []simButton {
 		add("scan APT-20261122-0042", "scan appointment code")
 		add("scan https://zwfw.example.gov.cn/q?c=A023", "scan URL")
 		add("scanhex 41000d", "scan bad payload")
+	case "gpio":
+		add("near", "person near")
+		add("left", "person left")
+		add("door open", "open cabinet door")
+		add("door closed", "close cabinet door")
+		return b
 	}
 	add("unplug", "unplug")
 	add("replug", "replug")

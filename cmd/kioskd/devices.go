@@ -213,6 +213,7 @@ type simulators struct {
 	idcard  map[string]*idcardsim.Sim
 	printer map[string]*escpossim.Sim
 	scanner map[string]*barcodesim.Sim
+	gpio    *gpioSim
 	lns     []net.Listener
 }
 
@@ -274,6 +275,10 @@ func startSimulators(cfg *config.Config, set *profiles.Set, log *slog.Logger) (*
 		cfg.Devices[i].Override.Transport = nil
 		log.Info("simulated device", "device", d.Name, "driver", p.Driver, "link", link, "control", ctl)
 	}
+	if len(cfg.GPIO.Lines()) > 0 {
+		s.gpio = newGPIOSim(cfg.GPIO)
+		log.Info("simulated GPIO lines", "lines", cfg.GPIO.Lines())
+	}
 	return s, nil
 }
 
@@ -287,6 +292,9 @@ func (s *simulators) controls() map[string]web.SimControl {
 	}
 	for name, sim := range s.scanner {
 		m[name] = web.SimControl{Kind: "barcode", Exec: sim.Exec}
+	}
+	if s.gpio != nil {
+		m["gpio"] = web.SimControl{Kind: "gpio", Exec: s.gpio.Exec}
 	}
 	return m
 }

@@ -5,11 +5,15 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"periph.io/x/conn/v3/gpio"
 
+	"periph.io/x/conn/v3/gpio/gpiotest"
+
 	"github.com/hallkiosk/hallkiosk/devices"
 	hkgpio "github.com/hallkiosk/hallkiosk/devices/gpio"
+	"github.com/hallkiosk/hallkiosk/internal/config"
 	"github.com/hallkiosk/hallkiosk/internal/health"
 	"github.com/hallkiosk/hallkiosk/internal/store"
 )
@@ -22,10 +26,18 @@ func (n *node) gpioSpecs(ctx context.Context) []devices.Spec {
 	if len(names) == 0 {
 		return nil
 	}
-	pins, err := hkgpio.Open(names...)
 	pinByName := map[string]gpio.PinIO{}
-	for i, p := range pins {
-		pinByName[names[i]] = p
+	var err error
+	if n.sims != nil && n.sims.gpio != nil {
+		for name, p := range n.sims.gpio.pins {
+			pinByName[name] = p
+		}
+	} else {
+		var pins []gpio.PinIO
+		pins, err = hkgpio.Open(names...)
+		for i, p := range pins {
+			pinByName[names[i]] = p
+		}
 	}
 	var specs []devices.Spec
 	add := func(name, kind, line string, build func() (devices.Device, error)) {
@@ -43,6 +55,7 @@ func (n *node) gpioSpecs(ctx context.Context) []devices.Spec {
 		add("presence", "gpio", g.Presence, func() (devices.Device, error) {
 			ps := hkgpio.NewPresenceSensor(pinByName[g.Presence], hkgpio.InputConfig{Name: "presence", ActiveLow: g.PresenceActiveLow}, n.log, n.clock)
 			go n.consumePresence(ctx, ps)
+			n.health.Report("presence", health.OK, "gpio.ready", "presence sensor on "+g.Presence)
 			return ps, nil
 		})
 	}
@@ -62,11 +75,77 @@ func (n *node) gpioSpecs(ctx context.Context) []devices.Spec {
 				return nil
 			}
 			l := hkgpio.NewStatusLight(out(g.LightGreen), out(g.LightAmber), out(g.LightRed), hkgpio.LightConfig{Name: "light", ActiveLow: g.LightActiveLow}, n.log, n.clock)
+			n.health.Report("light", health.OK, "gpio.ready", "status light on "+strings.Trim(g.LightGreen+","+g.LightAmber+","+g.LightRed, ","))
 			n.followHealth(ctx, l)
 			return l, nil
 		})
 	}
 	return specs
+}
+
+// gpioSim stands in for the cabinet's GPIO lines in simulator mode: in-process pins
+// (periph's gpiotest) that the control protocol sets and reads.
+type gpioSim struct {
+	cfg  config.GPIO
+	pins map[string]*gpiotest.Pin
+}
+
+func newGPIOSim(cfg config.GPIO) *gpioSim {
+	g := &gpioSim{cfg: cfg, pins: map[string]*gpiotest.Pin{}}
+	for _, name := range cfg.Lines() {
+		g.pins[name] = &gpiotest.Pin{N: name}
+	}
+	g.set(cfg.Presence, false, cfg.PresenceActiveLow)
+	g.set(cfg.Tamper, false, cfg.TamperActiveLow)
+	return g
+}
+
+// set drives an input line to active or inactive.
+func (g *gpioSim) set(name string, active, activeLow bool) bool {
+	p, ok := g.pins[name]
+	if !ok {
+		return false
+	}
+	p.Lock()
+	p.L = gpio.Level(active != activeLow)
+	p.Unlock()
+	return true
+}
+
+func (g *gpioSim) lamp(name string) string {
+	p, ok := g.pins[name]
+	if !ok {
+		return "none"
+	}
+	if p.Read() != gpio.Level(g.cfg.LightActiveLow) {
+		return "on"
+	}
+	return "off"
+}
+
+// Exec runs one control command: near, left, door open, door closed, lights, help.
+func (g *gpioSim) Exec(line string) string {
+	ok := true
+	switch strings.Join(strings.Fields(line), " ") {
+	case "near":
+		ok = g.set(g.cfg.Presence, true, g.cfg.PresenceActiveLow)
+	case "left":
+		ok = g.set(g.cfg.Presence, false, g.cfg.PresenceActiveLow)
+	case "door open":
+		ok = g.set(g.cfg.Tamper, true, g.cfg.TamperActiveLow)
+	case "door closed":
+		ok = g.set(g.cfg.Tamper, false, g.cfg.TamperActiveLow)
+	case "lights":
+		return fmt.Sprintf("ok green=%s amber=%s red=%s", g.lamp(g.cfg.LightGreen), g.lamp(g.cfg.LightAmber), g.lamp(g.cfg.LightRed))
+	case "help":
+		return "ok commands: near | left | door open | door closed | lights"
+	default:
+		return "err unknown command (try help)"
+	}
+	if !ok {
+		return "err that line is not configured in [gpio]"
+	}
+	return "ok " + line
 }
 
 // followHealth keeps the status light on the node's overall health: green ok, amber

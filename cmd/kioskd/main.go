@@ -89,6 +89,7 @@ type node struct {
 
 	health   *health.Registry
 	printers map[string]*escpos.Printer
+	sims     *simulators // simulator mode only
 	db       *store.DB
 	manager  *devices.Manager
 	report   devices.Report
@@ -126,14 +127,13 @@ func (n *node) run(ctx context.Context) error {
 	go srv.Serve(ln)
 	n.log.Info("admin page", "url", "http://"+ln.Addr().String()+"/")
 
-	var sims *simulators
 	if n.sim {
-		sims, err = startSimulators(n.cfg, n.profiles, n.log)
+		n.sims, err = startSimulators(n.cfg, n.profiles, n.log)
 		if err != nil {
 			return err
 		}
-		defer sims.Close()
-		admin.Sim = sims.controls()
+		defer n.sims.Close()
+		admin.Sim = n.sims.controls()
 	}
 
 	devCtx, cancelDevices := context.WithCancel(context.Background())
