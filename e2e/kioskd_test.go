@@ -31,6 +31,8 @@ hall_name = "测试大厅"
 path = "` + filepath.Join(dir, "kioskd.db") + `"
 [admin]
 listen = "` + admin + `"
+[hall]
+listen = "` + freePort(t) + `"
 [log]
 level = "debug"
 format = "json"

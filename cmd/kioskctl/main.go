@@ -27,6 +27,13 @@ running kioskd:
   health [--admin http://127.0.0.1:8080] [--json]
         every component's health; exit 1 when anything is down
 
+hall queue (a running kioskd with the hall role; defaults fit make run):
+  queue issue --category A [--json]        take a ticket
+  queue call --window 3 [--json]           call the next ticket to window 3
+  queue finish --window 3 [--outcome served|no_show|cancelled] [--json]
+  queue status [--json]                    waiting per category, served, no-shows, windows
+  (flags: --hall http://127.0.0.1:8081 --tokens var/hall-tokens.json)
+
 profiles:
   profiles list              firmware profiles built into this kioskctl
   profiles show ID           one profile in full
@@ -48,6 +55,8 @@ func main() {
 		err = scannerCmd(args)
 	case "health":
 		err = healthCmd(args)
+	case "queue":
+		err = queueCmd(args)
 	case "profiles":
 		err = profilesCmd(args)
 	case "-h", "--help", "help":

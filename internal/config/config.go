@@ -32,6 +32,10 @@ type Config struct {
 	Devices []Device `toml:"device"`
 	// GPIO lines of the terminal cabinet: presence sensor, status light, tamper switch.
 	GPIO GPIO `toml:"gpio"`
+	// Queue is the hall's queue (hall role).
+	Queue Queue `toml:"queue"`
+	// Hall is the hall LAN API (hall role).
+	Hall Hall `toml:"hall"`
 	Sim  Sim  `toml:"sim"`
 }
 
@@ -53,6 +57,53 @@ type GPIO struct {
 	LightRed   string `toml:"light_red"`
 	// LightActiveLow: a lamp is on while its line is low.
 	LightActiveLow bool `toml:"light_active_low"`
+}
+
+// Queue configures the hall's queue: its business categories and windows.
+type Queue struct {
+	// MaxRecalls after the first call before a ticket is a no-show. Default 3.
+	MaxRecalls int `toml:"max_recalls"`
+	// LongWait: anyone waiting longer than this is called first. "0s" disables. Default 30m.
+	LongWait string `toml:"long_wait"`
+	// Categories (业务类别), each with its letter, names, numbers and windows.
+	Categories []QueueCategory `toml:"category"`
+	// Windows (窗口) and how each chooses whom to call.
+	Windows []QueueWindow `toml:"window"`
+}
+
+// QueueCategory is one business category.
+type QueueCategory struct {
+	Code   string `toml:"code"`   // key, e.g. "A"
+	Prefix string `toml:"prefix"` // letter printed before the number; default Code
+	NameZH string `toml:"name_zh"`
+	NameEN string `toml:"name_en"`
+	// Range of numbers, e.g. [1, 499]; default 1-999.
+	Range      []int  `toml:"range"`
+	Windows    []int  `toml:"windows"`     // windows that serve it
+	AvgService string `toml:"avg_service"` // seeds estimates, e.g. "5m"
+	DailyCap   int    `toml:"daily_cap"`   // 0: no cap
+	Open       string `toml:"open"`        // "08:30" hall-local; empty: always
+	Close      string `toml:"close"`       // "17:30"
+}
+
+// QueueWindow is one service window.
+type QueueWindow struct {
+	ID int `toml:"id"`
+	// Categories it calls, in order of preference; empty: those whose windows name it.
+	Categories []string `toml:"categories"`
+	// Weights for round robin between categories, e.g. {A = 2, B = 1}.
+	Weights map[string]int `toml:"weights"`
+}
+
+// Hall is the hall LAN API that terminals and window consoles use.
+type Hall struct {
+	// Listen address of the hall LAN API. Default 127.0.0.1:8081; terminals on other
+	// machines need a LAN address (with admin-style allow_remote below).
+	Listen      string `toml:"listen"`
+	AllowRemote bool   `toml:"allow_remote"`
+	// TokensFile holds the API's bearer tokens (JSON, mode 0600), made at first start if
+	// missing: {"terminal": [...], "manager": [...], "windows": {"1": "..."}}.
+	TokensFile string `toml:"tokens_file"`
 }
 
 // Lines returns the configured line names.
@@ -200,6 +251,27 @@ func (c *Config) Provision() {
 	if c.Log.Format == "" {
 		c.Log.Format = "auto"
 	}
+	if c.Hall.Listen == "" {
+		c.Hall.Listen = "127.0.0.1:8081"
+	}
+	if c.Hall.TokensFile == "" {
+		c.Hall.TokensFile = filepath.Join(filepath.Dir(c.Store.Path), "hall-tokens.json")
+	}
+	if c.Queue.LongWait == "" {
+		c.Queue.LongWait = "30m"
+	}
+	if len(c.Queue.Categories) == 0 && slices.Contains(c.Node.Roles, "hall") {
+		// A hall with no categories configured still works: one general category served
+		// by three windows, until the platform's node config brings the real ones.
+		c.Queue.Categories = []QueueCategory{
+			{Code: "A", NameZH: "综合业务", NameEN: "General services", Windows: []int{1, 2, 3}, AvgService: "5m"},
+		}
+	}
+	for i := range c.Queue.Categories {
+		if c.Queue.Categories[i].Prefix == "" {
+			c.Queue.Categories[i].Prefix = c.Queue.Categories[i].Code
+		}
+	}
 	if c.Sim.Dir == "" {
 		c.Sim.Dir = "var/sim"
 	}
@@ -247,6 +319,24 @@ func (c *Config) Validate(set *profiles.Set) error {
 	}
 	if !slices.Contains([]string{"auto", "json", "text"}, c.Log.Format) {
 		bad("log.format", "%q is not a format: use auto, json or text", c.Log.Format)
+	}
+	if _, err := time.ParseDuration(c.Queue.LongWait); err != nil {
+		bad("queue.long_wait", "%q is not a duration: use e.g. \"30m\" (or \"0s\" to disable)", c.Queue.LongWait)
+	}
+	for i, cat := range c.Queue.Categories {
+		if cat.AvgService != "" {
+			if _, err := time.ParseDuration(cat.AvgService); err != nil {
+				bad(fmt.Sprintf("queue.category[%d].avg_service", i), "%q is not a duration: use e.g. \"5m\"", cat.AvgService)
+			}
+		}
+		if len(cat.Range) != 0 && len(cat.Range) != 2 {
+			bad(fmt.Sprintf("queue.category[%d].range", i), "must be two numbers, first and last, e.g. [1, 499]")
+		}
+	}
+	if host, _, err := net.SplitHostPort(c.Hall.Listen); err != nil {
+		bad("hall.listen", "%q is not host:port: use e.g. \"127.0.0.1:8081\"", c.Hall.Listen)
+	} else if ip := net.ParseIP(host); !c.Hall.AllowRemote && host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		bad("hall.listen", "%q is not a loopback address: set hall.allow_remote = true to serve terminals and windows on the hall LAN", c.Hall.Listen)
 	}
 	if c.Sim.Baud <= 0 {
 		bad("sim.baud", "%d is not a baud rate: use e.g. 115200", c.Sim.Baud)
