@@ -127,6 +127,12 @@ func (n *node) run(ctx context.Context) error {
 	go srv.Serve(ln)
 	n.log.Info("admin page", "url", "http://"+ln.Addr().String()+"/")
 
+	stopHall, err := n.startHall()
+	if err != nil {
+		return err
+	}
+	defer stopHall()
+
 	if n.sim {
 		n.sims, err = startSimulators(n.cfg, n.profiles, n.log)
 		if err != nil {

@@ -1,0 +1,71 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestKioskctlQueueAgainstKioskd(t *testing.T) {
+	dir := t.TempDir()
+	admin := freePort(t)
+	cfg := writeConfig(t, dir, admin, "")
+	b, _ := os.ReadFile(cfg)
+	hallAddr := ""
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "listen = ") && !strings.Contains(line, admin) {
+			hallAddr = strings.Trim(strings.TrimPrefix(line, "listen = "), `"`)
+		}
+	}
+	k := start(t, "kioskd", "-sim", "-config", cfg)
+	k.waitOutput(t, "hall LAN API", 10*time.Second)
+	tokens := filepath.Join(dir, "hall-tokens.json")
+	if fi, err := os.Stat(tokens); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("tokens file %s: %v, mode %v; want it made with mode 0600", tokens, err, fi)
+	}
+	flags := []string{"--hall", "http://" + hallAddr, "--tokens", tokens}
+	q := func(args ...string) map[string]any {
+		t.Helper()
+		out, errOut, code := run(t, "kioskctl", append(append([]string{"queue"}, args...), append(flags, "--json")...)...)
+		if code != 0 {
+			t.Fatalf("kioskctl queue %v: exit %d: %s", args, code, errOut)
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(out), &m); err != nil {
+			t.Fatalf("kioskctl queue %v: not JSON: %q", args, out)
+		}
+		return m
+	}
+	first := q("issue", "--category", "A")
+	var keys []string
+	for k := range first {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	if !reflect.DeepEqual(keys, []string{"ahead", "category", "estimated_wait_s", "ticket"}) || first["ticket"] != "A001" {
+		t.Errorf("queue issue --json = %v; want exactly ticket, category, ahead, estimated_wait_s and A001", first)
+	}
+	if second := q("issue", "--category", "A"); second["ticket"] != "A002" || second["ahead"] != 1.0 {
+		t.Errorf("second ticket = %v; want A002 with 1 ahead", second)
+	}
+	if c := q("call", "--window", "1"); c["ticket"] != "A001" {
+		t.Errorf("call = %v; want A001", c)
+	}
+	if f := q("finish", "--window", "1", "--outcome", "served"); f["outcome"] != "served" {
+		t.Errorf("finish = %v", f)
+	}
+	st := q("status")
+	if st["served"] != 1.0 || st["waiting"].(map[string]any)["A"] != 1.0 {
+		t.Errorf("status = %v; want 1 served, 1 waiting in A", st)
+	}
+	_, errOut, code := run(t, "kioskctl", append([]string{"queue", "issue", "--category", "Z"}, flags...)...)
+	if code == 0 || !strings.Contains(errOut, "category") || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+		t.Errorf("issuing in an unknown category: exit %d, %q; want a one-line error naming the category", code, errOut)
+	}
+	k.stop(t)
+}

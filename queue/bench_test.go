@@ -1,0 +1,127 @@
+package queue
+
+import (
+	"database/sql"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+)
+
+// The benchmarks run on a real file with the store's pragmas (WAL, synchronous=FULL), so
+// each operation pays one durable commit; BenchmarkBareCommit is that commit alone on the
+// same disk, the floor any operation can reach.
+
+const benchWaiting, benchWindows = 5000, 50
+
+func benchConfig() Config {
+	cfg := Config{Location: shanghai, LongWait: 30 * time.Minute}
+	for _, code := range []string{"A", "B", "C", "D", "E"} {
+		cfg.Categories = append(cfg.Categories, Category{Code: code, Prefix: code, RangeFrom: 1, RangeTo: 9999})
+	}
+	for w := 1; w <= benchWindows; w++ {
+		// Each window serves two categories, the way halls pair related counters.
+		a, b := (w-1)%5, w%5
+		cfg.Windows = append(cfg.Windows, Window{ID: w, Policy: Policy{Categories: []string{cfg.Categories[a].Code, cfg.Categories[b].Code}}})
+	}
+	return cfg
+}
+
+// fill issues n tickets in one transaction: setup, not the thing measured.
+func (f *fixture) fill(b *testing.B, n int) {
+	b.Helper()
+	cats := []string{"A", "B", "C", "D", "E"}
+	err := f.db.Write(f.ctx, func(tx *sql.Tx) error {
+		now := f.q.now()
+		for i := range n {
+			req := IssueRequest{Category: cats[i%5], Source: SourceWalkIn}
+			if i%7 == 0 {
+				req.Priority = PriorityGreen
+			}
+			if _, err := f.q.issue(f.ctx, tx, now.Add(time.Duration(i)*time.Millisecond), req); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	f.clk.Advance(time.Minute)
+}
+
+func reportLatency(b *testing.B, lat []time.Duration) {
+	if len(lat) == 0 {
+		return
+	}
+	slices.Sort(lat)
+	at := func(p float64) float64 {
+		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
+	}
+	b.ReportMetric(at(0.50), "p50-ms")
+	b.ReportMetric(at(0.99), "p99-ms")
+}
+
+func BenchmarkIssue(b *testing.B) {
+	f := newFixture(b, benchConfig())
+	f.fill(b, benchWaiting)
+	cats := []string{"A", "B", "C", "D", "E"}
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		if _, _, err := f.q.Issue(f.ctx, IssueRequest{Category: cats[i%5], Source: SourceWalkIn}); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	reportLatency(b, lat)
+}
+
+// BenchmarkCallNext measures CallNext with 5,000 waiting and 50 windows. Each iteration
+// also finishes the ticket (no_show) to free the window; that second commit is in ns/op
+// but not in the p50/p99, which time CallNext alone.
+func BenchmarkCallNext(b *testing.B) {
+	f := newFixture(b, benchConfig())
+	f.fill(b, benchWaiting)
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if i > 0 && i%1000 == 0 { // keep about 5,000 waiting
+			b.StopTimer()
+			f.fill(b, 1000)
+			b.StartTimer()
+		}
+		w := i%benchWindows + 1
+		start := time.Now()
+		if _, err := f.q.CallNext(f.ctx, w); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+		if _, err := f.q.Finish(f.ctx, w, NoShow, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	reportLatency(b, lat)
+}
+
+func BenchmarkBareCommit(b *testing.B) {
+	f := newFixture(b, benchConfig())
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		err := f.db.Write(f.ctx, func(tx *sql.Tx) error {
+			_, err := tx.Exec(`INSERT INTO meta(key, value) VALUES('bench', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, fmt.Sprint(i))
+			return err
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(start))
+	}
+	b.StopTimer()
+	reportLatency(b, lat)
+}

@@ -1,0 +1,397 @@
+// Package hall serves the hall LAN's JSON API over the queue: terminals take tickets,
+// windows call and serve them. See API.md beside this file.
+package hall
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hallkiosk/hallkiosk/internal/voice"
+	"github.com/hallkiosk/hallkiosk/queue"
+)
+
+// Tokens are the bearer tokens the API accepts. Terminals (ticket dispensers) hold a
+// terminal token; each window's staff console holds its window's token, which allows the
+// operations of that window only; a manager token allows the hall reset.
+type Tokens struct {
+	Terminal []string
+	Manager  []string
+	Windows  map[int]string
+}
+
+// API is the hall LAN API's handler set.
+type API struct {
+	Queue  *queue.Queue
+	Tokens Tokens
+	// Hub carries live updates to the console and display pages (may be nil).
+	Hub *Hub
+	// HallName is shown on the display.
+	HallName string
+	// Speaker makes call announcements; nil means the chime only.
+	Speaker *voice.Speaker
+}
+
+// maxBody bounds every request body: nothing a client sends can make the node buffer more.
+const maxBody = 16 << 10
+
+// Handler returns the routes under /hall/v1/.
+func (a *API) Handler() http.Handler {
+	a.trackCalls()
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /hall/v1/tickets", a.terminal(a.issue))
+	mux.HandleFunc("POST /hall/v1/tickets/{number}/cancel", a.terminal(a.cancel))
+	mux.HandleFunc("GET /hall/v1/tickets/{number}", a.anyone(a.ticket))
+	mux.HandleFunc("GET /hall/v1/estimate", a.anyone(a.estimate))
+	mux.HandleFunc("GET /hall/v1/status", a.anyone(a.status))
+	mux.HandleFunc("POST /hall/v1/windows/{window}/{op}", a.window)
+	mux.HandleFunc("POST /hall/v1/reset", a.manager(a.reset))
+	// Read-only and free of personal data (ticket numbers and windows only), for the hall's
+	// big screen, which has no token.
+	mux.HandleFunc("GET /hall/v1/events", a.hub().serveEvents)
+	mux.HandleFunc("GET /hall/v1/announcement", a.announcement)
+	mux.HandleFunc("GET /hall/v1/board", a.board)
+	mux.HandleFunc("GET /hall/display", a.displayPage)
+	mux.HandleFunc("GET /hall/console", a.consolePage)
+	return mux
+}
+
+// apiError is the error body, the same shape as the platform contract's.
+type apiError struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	var e apiError
+	e.Error.Code, e.Error.Message = code, msg
+	writeJSON(w, status, e)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+// queueError maps the engine's sentinel errors to HTTP statuses and stable codes.
+func queueError(w http.ResponseWriter, err error) {
+	for _, m := range []struct {
+		err    error
+		status int
+		code   string
+	}{
+		{queue.ErrNoTicket, http.StatusNotFound, "no_ticket"},
+		{queue.ErrUnknownWindow, http.StatusNotFound, "unknown_window"},
+		{queue.ErrUnknownCategory, http.StatusBadRequest, "unknown_category"},
+		{queue.ErrBadRequest, http.StatusBadRequest, "bad_request"},
+		{queue.ErrNotServed, http.StatusForbidden, "not_served"},
+		{queue.ErrWrongState, http.StatusConflict, "wrong_state"},
+		{queue.ErrWindowBusy, http.StatusConflict, "window_busy"},
+		{queue.ErrRangeExhausted, http.StatusConflict, "range_exhausted"},
+		{queue.ErrDailyCap, http.StatusConflict, "daily_cap"},
+		{queue.ErrClosed, http.StatusConflict, "closed"},
+	} {
+		if errors.Is(err, m.err) {
+			writeError(w, m.status, m.code, err.Error())
+			return
+		}
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		writeError(w, http.StatusServiceUnavailable, "timeout", "the operation did not finish in time; try again")
+		return
+	}
+	writeError(w, http.StatusInternalServerError, "internal", "the hall node could not do this: "+err.Error())
+}
+
+// decode reads a JSON body strictly: unknown fields and trailing data are errors.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil && !(errors.Is(err, io.EOF) && r.ContentLength <= 0) {
+		writeError(w, http.StatusBadRequest, "bad_json", "request body: "+err.Error())
+		return false
+	}
+	if dec.More() {
+		writeError(w, http.StatusBadRequest, "bad_json", "request body: one JSON object expected")
+		return false
+	}
+	return true
+}
+
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if t, ok := strings.CutPrefix(h, "Bearer "); ok {
+		return strings.TrimSpace(t)
+	}
+	return ""
+}
+
+// match compares in constant time, over hashes so the token length does not leak either.
+func match(got, want string) bool {
+	if got == "" || want == "" {
+		return false
+	}
+	g, w := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(want))
+	return subtle.ConstantTimeCompare(g[:], w[:]) == 1
+}
+
+func anyOf(got string, want []string) bool {
+	ok := false
+	for _, w := range want {
+		ok = match(got, w) || ok
+	}
+	return ok
+}
+
+func unauthorized(w http.ResponseWriter, what string) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="hall"`)
+	writeError(w, http.StatusUnauthorized, "unauthorized", "a valid "+what+" token is required (Authorization: Bearer ...)")
+}
+
+func (a *API) terminal(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !anyOf(bearer(r), a.Tokens.Terminal) {
+			unauthorized(w, "terminal")
+			return
+		}
+		h(w, r)
+	}
+}
+
+func (a *API) manager(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !anyOf(bearer(r), a.Tokens.Manager) {
+			unauthorized(w, "manager")
+			return
+		}
+		h(w, r)
+	}
+}
+
+// anyone admits any valid token: terminal, manager or window.
+func (a *API) anyone(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		t := bearer(r)
+		ok := anyOf(t, a.Tokens.Terminal) || anyOf(t, a.Tokens.Manager)
+		for _, wt := range a.Tokens.Windows {
+			ok = match(t, wt) || ok
+		}
+		if !ok {
+			unauthorized(w, "hall")
+			return
+		}
+		h(w, r)
+	}
+}
+
+// TicketJSON is a ticket as the API shows it. No personal data: the ID hash stays inside.
+type TicketJSON struct {
+	Ticket    string `json:"ticket"`
+	Category  string `json:"category"`
+	State     string `json:"state"`
+	Outcome   string `json:"outcome,omitempty"`
+	Reason    string `json:"reason,omitempty"`
+	Priority  string `json:"priority,omitempty"`
+	Source    string `json:"source"`
+	Window    int    `json:"window,omitempty"`
+	CallCount int    `json:"call_count,omitempty"`
+	IssuedAt  string `json:"issued_at"`
+	WaitS     int64  `json:"wait_s"`
+	ServeS    int64  `json:"serve_s"`
+	Existing  bool   `json:"existing,omitempty"`
+}
+
+func ticketJSON(t queue.Ticket) TicketJSON {
+	return TicketJSON{Ticket: t.Number, Category: t.Category, State: string(t.State), Outcome: string(t.Outcome),
+		Reason: t.Reason, Priority: t.Priority, Source: t.Source, Window: t.Window, CallCount: t.CallCount,
+		IssuedAt: t.IssuedAt.Format(time.RFC3339), WaitS: int64(t.Wait.Seconds()), ServeS: int64(t.Serve.Seconds()),
+		Existing: t.Existing}
+}
+
+type issueReq struct {
+	Category      string `json:"category"`
+	Source        string `json:"source"`
+	IDHash        string `json:"id_hash"`
+	Priority      string `json:"priority"`
+	AppointmentID string `json:"appointment_id"`
+}
+
+// IssueResponse is the answer to POST /hall/v1/tickets.
+type IssueResponse struct {
+	TicketJSON
+	Ahead          int   `json:"ahead"`
+	EstimatedWaitS int64 `json:"estimated_wait_s"`
+}
+
+func (a *API) issue(w http.ResponseWriter, r *http.Request) {
+	var req issueReq
+	if !decode(w, r, &req) {
+		return
+	}
+	if req.Source == "" {
+		req.Source = queue.SourceWalkIn
+	}
+	t, est, err := a.Queue.Issue(r.Context(), queue.IssueRequest{Category: req.Category, Source: req.Source,
+		IDHash: req.IDHash, Priority: req.Priority, AppointmentID: req.AppointmentID})
+	if err != nil {
+		queueError(w, err)
+		return
+	}
+	status := http.StatusCreated
+	if t.Existing {
+		status = http.StatusOK
+	} else {
+		a.publish("issued", t)
+	}
+	writeJSON(w, status, IssueResponse{TicketJSON: ticketJSON(t), Ahead: est.Ahead, EstimatedWaitS: int64(est.Wait.Seconds())})
+}
+
+func (a *API) cancel(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Reason string `json:"reason"`
+	}
+	if !decode(w, r, &req) {
+		return
+	}
+	if req.Reason == "" {
+		writeError(w, http.StatusBadRequest, "bad_request", "reason is required, e.g. \"print_failed\"")
+		return
+	}
+	t, err := a.Queue.Cancel(r.Context(), r.PathValue("number"), req.Reason)
+	if err != nil {
+		queueError(w, err)
+		return
+	}
+	a.publish("finished", t)
+	writeJSON(w, http.StatusOK, ticketJSON(t))
+}
+
+func (a *API) ticket(w http.ResponseWriter, r *http.Request) {
+	t, err := a.Queue.Ticket(r.Context(), r.PathValue("number"))
+	if err != nil {
+		queueError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, ticketJSON(t))
+}
+
+func (a *API) estimate(w http.ResponseWriter, r *http.Request) {
+	est, err := a.Queue.Estimate(r.Context(), r.URL.Query().Get("category"))
+	if err != nil {
+		queueError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"category": r.URL.Query().Get("category"), "ahead": est.Ahead,
+		"estimated_wait_s": int64(est.Wait.Seconds())})
+}
+
+func (a *API) status(w http.ResponseWriter, r *http.Request) {
+	st, err := a.Queue.Stats(r.Context())
+	if err != nil {
+		queueError(w, err)
+		return
+	}
+	longest := map[string]int64{}
+	for c, d := range st.LongestWait {
+		longest[c] = int64(d.Seconds())
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"business_date": st.BusinessDate, "waiting": st.Waiting,
+		"longest_wait_s": longest, "parked": st.Parked, "served": st.Served, "no_shows": st.NoShows, "windows": st.Windows})
+}
+
+func (a *API) reset(w http.ResponseWriter, r *http.Request) {
+	n, err := a.Queue.HallReset(r.Context())
+	if err != nil {
+		queueError(w, err)
+		return
+	}
+	a.hub().Publish(Event{Type: "reset"})
+	writeJSON(w, http.StatusOK, map[string]int{"reset": n})
+}
+
+// window runs one window operation; the token must be that window's.
+func (a *API) window(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.Atoi(r.PathValue("window"))
+	if err != nil || id <= 0 {
+		writeError(w, http.StatusBadRequest, "bad_request", fmt.Sprintf("window %q is not a window number", r.PathValue("window")))
+		return
+	}
+	if want, ok := a.Tokens.Windows[id]; !ok || !match(bearer(r), want) {
+		unauthorized(w, fmt.Sprintf("window %d", id))
+		return
+	}
+	var req struct {
+		Number   string `json:"ticket"`
+		Category string `json:"category"`
+		Position string `json:"position"`
+		Outcome  string `json:"outcome"`
+		Next     string `json:"next"`
+	}
+	if !decode(w, r, &req) {
+		return
+	}
+	ctx := r.Context()
+	var t queue.Ticket
+	op := r.PathValue("op")
+	switch op {
+	case "call-next":
+		t, err = a.Queue.CallNext(ctx, id)
+	case "call":
+		t, err = a.Queue.CallTicket(ctx, id, req.Number)
+	case "recall":
+		t, err = a.Queue.Recall(ctx, id)
+	case "start":
+		t, err = a.Queue.Start(ctx, id)
+	case "park":
+		t, err = a.Queue.Park(ctx, id)
+	case "return":
+		t, err = a.Queue.Return(ctx, id, req.Number)
+	case "transfer":
+		t, err = a.Queue.Transfer(ctx, id, req.Category, req.Position)
+	case "finish":
+		t, err = a.Queue.Finish(ctx, id, queue.Outcome(req.Outcome), req.Next)
+	default:
+		writeError(w, http.StatusNotFound, "unknown_operation",
+			fmt.Sprintf("no window operation %q: use call-next, call, recall, start, park, return, transfer or finish", op))
+		return
+	}
+	if err != nil {
+		queueError(w, err)
+		return
+	}
+	a.publish(opEvents[op], t)
+	writeJSON(w, http.StatusOK, ticketJSON(t))
+}
+
+var opEvents = map[string]string{"call-next": "called", "call": "called", "recall": "recalled", "start": "started",
+	"park": "parked", "return": "returned", "transfer": "transferred", "finish": "finished"}
+
+var nilHub Hub
+
+func (a *API) hub() *Hub {
+	if a.Hub == nil {
+		return &nilHub
+	}
+	return a.Hub
+}
+
+func (a *API) publish(typ string, t queue.Ticket) {
+	if t.State == queue.Finished {
+		typ = "finished" // a recall past the maximum ends the ticket as no_show
+	}
+	a.hub().Publish(Event{Type: typ, Ticket: t.Number, Category: t.Category, Window: t.Window,
+		CallCount: t.CallCount, Outcome: string(t.Outcome)})
+}
