@@ -6,7 +6,7 @@ BIN      := bin
 FUZZTIME ?= 30s
 export CGO_ENABLED := 1
 
-.PHONY: all build run test vet bench fuzz clean
+.PHONY: all build run test vet bench fuzz crashtest clean
 
 all: build
 
@@ -38,6 +38,13 @@ bench:
 # Every fuzz target, FUZZTIME each (default 30s): `FUZZTIME=5m make fuzz`.
 fuzz:
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
+
+# SIGKILLs kioskd 200 times while clients issue, call and finish tickets; checks that no
+# acknowledged ticket was lost or doubled and the database is intact.
+crashtest:
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory build
+	$(BIN)/crashtest -kioskd $(BIN)/kioskd -kills 200
 
 clean:
 	rm -rf $(BIN)
