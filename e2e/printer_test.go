@@ -219,6 +219,37 @@ light_red = "GPIO24"
 		t.Errorf("outbox tamper.alarm states = %v; want [open closed]", alarms)
 	}
 
+	// The dispenser path: a ticket taken prints; with the paper out, the ticket is cancelled
+	// as print_failed (never waiting) and the citizen gets the number on screen instead.
+	dispense := func() map[string]any {
+		t.Helper()
+		resp, err := http.PostForm(base+"/api/dispense", url.Values{"category": {"A"}})
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("POST /api/dispense: %v %v", err, resp)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		json.NewDecoder(resp.Body).Decode(&m)
+		return m
+	}
+	if m := dispense(); m["printed"] != true || m["ticket"] != "A001" || m["state"] != "waiting" {
+		t.Errorf("dispense = %v; want A001 printed and waiting", m)
+	}
+	txt, _ := os.ReadFile(filepath.Join(dir, "sim", "printer-out", "002.txt"))
+	if !strings.Contains(string(txt), "A001") {
+		t.Errorf("the printed ticket lacks its number:\n%s", txt)
+	}
+	post("printer", "paper out")
+	if m := dispense(); m["printed"] != false || m["ticket"] != "A002" || m["state"] != "finished" || m["reason"] != "print_failed" {
+		t.Errorf("dispense with paper out = %v; want A002 not printed, finished as print_failed", m)
+	}
+	post("printer", "paper ok")
+	var outcome, reason string
+	if err := db.QueryRow(`SELECT json_extract(data, '$.outcome'), coalesce(json_extract(data, '$.reason'), '') FROM outbox
+		WHERE type = 'ticket.finished' AND json_extract(data, '$.ticket') = 'A002'`).Scan(&outcome, &reason); err != nil || outcome != "cancelled" || reason != "print_failed" {
+		t.Errorf("outbox ticket.finished for A002 = %q %q, %v; want cancelled print_failed", outcome, reason, err)
+	}
+
 	post("scanner", "scan APT-20261122-0042")
 	k.waitOutput(t, `"msg":"code scanned"`, 5*time.Second)
 	if strings.Contains(k.out.String(), "APT-20261122-0042") {

@@ -33,7 +33,11 @@ type Admin struct {
 	// Tests maps a device name to its self-test (a printer prints a test ticket), run by
 	// POST /api/devices/{name}/test and the status page's buttons.
 	Tests map[string]func(context.Context) error
-	Now   func() time.Time
+	// Dispense takes and prints a ticket in a category (the ticket dispenser path), for
+	// technicians and for trying the kiosk before the touch UI; nil on nodes without one.
+	Dispense   func(ctx context.Context, category string) (any, error)
+	Categories []string
+	Now        func() time.Time
 }
 
 // SimControl is one simulator's control: a command line in, an answer line out.
@@ -57,6 +61,7 @@ func (a *Admin) Handler() http.Handler {
 	mux.HandleFunc("GET /{$}", a.statusPage)
 	mux.HandleFunc("POST /api/sim/{name}", a.simControl)
 	mux.HandleFunc("POST /api/devices/{name}/test", a.deviceTest)
+	mux.HandleFunc("POST /api/dispense", a.dispense)
 	return mux
 }
 
@@ -162,6 +167,28 @@ func (a *Admin) deviceTest(w http.ResponseWriter, r *http.Request) {
 	io.WriteString(w, "test passed\n")
 }
 
+func (a *Admin) dispense(w http.ResponseWriter, r *http.Request) {
+	if a.Dispense == nil {
+		http.Error(w, "this node has no ticket dispenser (it needs the terminal and hall roles and a ticket printer)", http.StatusNotFound)
+		return
+	}
+	res, err := a.Dispense(r.Context(), r.FormValue("category"))
+	if r.FormValue("back") != "" && err == nil {
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return
+	}
+	if err != nil {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusConflict)
+		io.WriteString(w, err.Error()+"\n")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(res)
+}
+
 var page = template.Must(template.New("status").Funcs(template.FuncMap{
 	"ago": func(now, t time.Time) string { return now.Sub(t).Round(time.Second).String() },
 }).Parse(`<!doctype html>
@@ -182,6 +209,7 @@ table{border-collapse:collapse;width:100%;max-width:60em}th,td{border:1px solid 
 {{end}}</table>
 <h2>Start-up</h2>
 <p>Loaded: {{range .Doc.Devices.Loaded}}{{.Name}} {{end}}<br>Skipped: {{range .Doc.Devices.Skipped}}{{.Name}} ({{.Reason}}) {{end}}<br>Failed: {{range .Doc.Devices.Failed}}{{.Name}} ({{.Reason}}) {{end}}</p>
+{{if .Categories}}<h2>取号 Take a ticket</h2><p>{{range .Categories}}<form method="post" action="/api/dispense"><input type="hidden" name="category" value="{{.}}"><input type="hidden" name="back" value="1"><button>take {{.}}</button></form>{{end}}</p>{{end}}
 {{if .Tests}}<h2>自检 Self-tests</h2><p>{{range .Tests}}<form method="post" action="/api/devices/{{.}}/test"><input type="hidden" name="back" value="1"><button>test {{.}}</button></form>{{end}}</p>{{end}}
 {{if .Sims}}<h2>模拟器 Simulators</h2>
 {{range .Sims}}<p><strong>{{.Name}}</strong>:
@@ -207,7 +235,11 @@ func (a *Admin) statusPage(w http.ResponseWriter, r *http.Request) {
 	}
 	sort.Strings(tests)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	page.Execute(w, map[string]any{"Doc": a.doc(), "Now": a.Now(), "Sims": sims, "Tests": tests})
+	var cats []string
+	if a.Dispense != nil {
+		cats = a.Categories
+	}
+	page.Execute(w, map[string]any{"Doc": a.doc(), "Now": a.Now(), "Sims": sims, "Tests": tests, "Categories": cats})
 }
 
 func simButtons(name, kind string) []simButton {

@@ -15,8 +15,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/hallkiosk/hallkiosk/devices/escpos"
 	"github.com/hallkiosk/hallkiosk/internal/config"
 	"github.com/hallkiosk/hallkiosk/internal/voice"
+	"github.com/hallkiosk/hallkiosk/kiosk"
 	"github.com/hallkiosk/hallkiosk/queue"
 	"github.com/hallkiosk/hallkiosk/web/hall"
 )
@@ -139,35 +141,62 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
 }
 
 // startHall starts the queue and the hall LAN API when this node has the hall role.
-func (n *node) startHall() (stop func(), err error) {
+func (n *node) startHall() (api *hall.API, stop func(), err error) {
 	if !slices.Contains(n.cfg.Node.Roles, "hall") {
-		return func() {}, nil
+		return nil, func() {}, nil
 	}
 	qcfg, err := queueConfig(n.cfg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	q, err := queue.New(n.db, qcfg, n.clock)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	tokens, err := loadTokens(n.cfg.Hall.TokensFile, qcfg.Windows)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ln, err := net.Listen("tcp", n.cfg.Hall.Listen)
 	if err != nil {
-		return nil, fmt.Errorf("hall.listen %s: %w", n.cfg.Hall.Listen, err)
+		return nil, nil, fmt.Errorf("hall.listen %s: %w", n.cfg.Hall.Listen, err)
 	}
-	api := &hall.API{Queue: q, Tokens: tokens, Hub: &hall.Hub{}, HallName: n.cfg.Node.HallName, Speaker: &voice.Speaker{}}
+	api = &hall.API{Queue: q, Tokens: tokens, Hub: &hall.Hub{}, HallName: n.cfg.Node.HallName, Speaker: &voice.Speaker{}}
 	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	base := "http://" + ln.Addr().String()
 	n.log.Info("hall LAN API", "url", base+"/hall/v1/", "display", base+"/hall/display", "console", base+"/hall/console?window=1", "tokens", n.cfg.Hall.TokensFile,
 		"categories", len(qcfg.Categories), "windows", len(qcfg.Windows))
-	return func() {
+	return api, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		srv.Shutdown(ctx)
 	}, nil
+}
+
+// dispenser is the ticket dispenser of a standalone node: this node's queue and its first
+// enabled ticket printer. A terminal-only node (queue on another machine) has none yet.
+func (n *node) dispenser(api *hall.API) (*kiosk.Dispenser, []string) {
+	if api == nil || !slices.Contains(n.cfg.Node.Roles, "terminal") {
+		return nil, nil
+	}
+	for _, d := range n.cfg.Devices {
+		p, ok := n.printers[d.Name]
+		if !ok {
+			continue
+		}
+		layout := escpos.Layout{Paper: escpos.Paper80}
+		if prof, err := n.profiles.Get(d.Profile); err == nil {
+			layout = ticketLayout(prof)
+		}
+		names := map[string]string{}
+		var codes []string
+		for _, c := range n.cfg.Queue.Categories {
+			names[c.Code] = c.NameZH
+			codes = append(codes, c.Code)
+		}
+		return &kiosk.Dispenser{Queue: api, Printer: p, Layout: layout, HallName: n.cfg.Node.HallName, Names: names,
+			Footer: "请留意叫号 Please wait for your number", Location: n.cfg.Location(), Log: n.log}, codes
+	}
+	return nil, nil
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/hallkiosk/hallkiosk/internal/logging"
 	"github.com/hallkiosk/hallkiosk/internal/sdnotify"
 	"github.com/hallkiosk/hallkiosk/internal/store"
+	"github.com/hallkiosk/hallkiosk/queue"
 	"github.com/hallkiosk/hallkiosk/web"
 )
 
@@ -127,7 +128,7 @@ func (n *node) run(ctx context.Context) error {
 	go srv.Serve(ln)
 	n.log.Info("admin page", "url", "http://"+ln.Addr().String()+"/")
 
-	stopHall, err := n.startHall()
+	hallAPI, stopHall, err := n.startHall()
 	if err != nil {
 		return err
 	}
@@ -148,6 +149,22 @@ func (n *node) run(ctx context.Context) error {
 	specs = append(specs, n.gpioSpecs(devCtx)...)
 	admin.Metrics = metrics
 	admin.Tests = n.printerTests()
+	if d, cats := n.dispenser(hallAPI); d != nil {
+		admin.Categories = cats
+		admin.Dispense = func(ctx context.Context, category string) (any, error) {
+			got, err := d.Take(ctx, queue.IssueRequest{Category: category, Source: queue.SourceWalkIn}, "")
+			if err != nil {
+				return nil, err
+			}
+			res := map[string]any{"ticket": got.Ticket.Number, "category": got.Ticket.Category, "printed": got.Printed,
+				"state": got.Ticket.State, "ahead": got.Estimate.Ahead, "estimated_wait_s": int64(got.Estimate.Wait.Seconds())}
+			if got.PrintErr != nil {
+				res["print_error"] = got.PrintErr.Error()
+				res["reason"] = got.Ticket.Reason
+			}
+			return res, nil
+		}
+	}
 	n.report = n.manager.Start(devCtx, specs)
 
 	if ok, err := sdnotify.Notify("READY=1"); err != nil {

@@ -221,6 +221,26 @@ func ticketJSON(t queue.Ticket) TicketJSON {
 		Existing: t.Existing}
 }
 
+// Issue takes a ticket through the queue and tells live pages, for callers in the same
+// process (a standalone kiosk's dispenser).
+func (a *API) Issue(ctx context.Context, req queue.IssueRequest) (queue.Ticket, queue.Estimate, error) {
+	t, est, err := a.Queue.Issue(ctx, req)
+	if err == nil && !t.Existing {
+		a.publish("issued", t)
+	}
+	return t, est, err
+}
+
+// Cancel ends a ticket as cancelled with reason and tells live pages (staff see a
+// print_failed ticket on their consoles).
+func (a *API) Cancel(ctx context.Context, number, reason string) (queue.Ticket, error) {
+	t, err := a.Queue.Cancel(ctx, number, reason)
+	if err == nil {
+		a.publish("finished", t)
+	}
+	return t, err
+}
+
 type issueReq struct {
 	Category      string `json:"category"`
 	Source        string `json:"source"`
@@ -244,7 +264,7 @@ func (a *API) issue(w http.ResponseWriter, r *http.Request) {
 	if req.Source == "" {
 		req.Source = queue.SourceWalkIn
 	}
-	t, est, err := a.Queue.Issue(r.Context(), queue.IssueRequest{Category: req.Category, Source: req.Source,
+	t, est, err := a.Issue(r.Context(), queue.IssueRequest{Category: req.Category, Source: req.Source,
 		IDHash: req.IDHash, Priority: req.Priority, AppointmentID: req.AppointmentID})
 	if err != nil {
 		queueError(w, err)
@@ -253,8 +273,6 @@ func (a *API) issue(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusCreated
 	if t.Existing {
 		status = http.StatusOK
-	} else {
-		a.publish("issued", t)
 	}
 	writeJSON(w, status, IssueResponse{TicketJSON: ticketJSON(t), Ahead: est.Ahead, EstimatedWaitS: int64(est.Wait.Seconds())})
 }
@@ -270,12 +288,11 @@ func (a *API) cancel(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, "bad_request", "reason is required, e.g. \"print_failed\"")
 		return
 	}
-	t, err := a.Queue.Cancel(r.Context(), r.PathValue("number"), req.Reason)
+	t, err := a.Cancel(r.Context(), r.PathValue("number"), req.Reason)
 	if err != nil {
 		queueError(w, err)
 		return
 	}
-	a.publish("finished", t)
 	writeJSON(w, http.StatusOK, ticketJSON(t))
 }
 
@@ -393,5 +410,5 @@ func (a *API) publish(typ string, t queue.Ticket) {
 		typ = "finished" // a recall past the maximum ends the ticket as no_show
 	}
 	a.hub().Publish(Event{Type: typ, Ticket: t.Number, Category: t.Category, Window: t.Window,
-		CallCount: t.CallCount, Outcome: string(t.Outcome)})
+		CallCount: t.CallCount, Outcome: string(t.Outcome), Reason: t.Reason})
 }

@@ -18,6 +18,7 @@ type Event struct {
 	Window    int    `json:"window,omitempty"`
 	CallCount int    `json:"call_count,omitempty"`
 	Outcome   string `json:"outcome,omitempty"`
+	Reason    string `json:"reason,omitempty"` // e.g. print_failed
 	At        string `json:"at"`
 }
 
