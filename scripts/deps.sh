@@ -8,7 +8,8 @@ want+=(fonts-noto-cjk)           # CJK font: simulated printer's ticket images (
 want+=(espeak-ng)                # Mandarin call announcements, made offline
 case "${1:-run}" in
   run)   ;;
-  test)  want+=(zbar-tools) ;;    # zbarimg decodes the QR codes on printed tickets
+  test)  want+=(zbar-tools        # zbarimg decodes the QR codes on printed tickets
+               chromium) ;;      # headless browser tests of the window console and hall display
   bench) ;;
   *) echo "usage: $0 run|test|bench" >&2; exit 2 ;;
 esac
