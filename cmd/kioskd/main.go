@@ -69,6 +69,9 @@ func run(cfgPath string, sim, checkOnly bool) error {
 		return errors.New("give -config FILE, or -sim to run on simulated devices")
 	}
 	if checkOnly {
+		if _, err := queueConfig(cfg); err != nil {
+			return err
+		}
 		fmt.Println("config ok")
 		return nil
 	}
