@@ -112,7 +112,11 @@ var (
 
 func (a *API) displayPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	displayTmpl.Execute(w, map[string]any{"Hall": a.HallName})
+	tz := "Asia/Shanghai"
+	if loc := a.Queue.Config().Location; loc != nil {
+		tz = loc.String()
+	}
+	displayTmpl.Execute(w, map[string]any{"Hall": a.HallName, "TZ": tz})
 }
 
 func (a *API) consolePage(w http.ResponseWriter, r *http.Request) {
