@@ -79,7 +79,7 @@ func (s *Sim) Exec(line string) string {
 	case "state":
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		return fmt.Sprintf("ok plugged=%v suffix=%s sent=%d triggers=%d", s.plugged, s.suffix, s.scans, len(s.triggers))
+		return fmt.Sprintf("ok plugged=%v suffix=%s sent=%d triggers=%d", s.plug.Plugged(), s.suffix, s.scans, len(s.triggers))
 	}
 	return "err unknown command " + strconv.Quote(f[0]) + " (try help)"
 }

@@ -57,12 +57,10 @@ type Sim struct {
 	cfg Config
 	log *slog.Logger
 
+	plug pty.Plug
+
 	mu       sync.Mutex
-	pair     *pty.Pair
-	master   *os.File // pair.Master
 	suffix   Suffix
-	plugged  bool
-	done     chan struct{}
 	received []byte   // bytes from the host not yet matched as a command
 	triggers []string // recognised trigger commands, e.g. "honeywell:on"
 	scans    int
@@ -76,7 +74,9 @@ func New(cfg Config) *Sim {
 	if cfg.Suffix == "" {
 		cfg.Suffix = SuffixCR
 	}
-	return &Sim{cfg: cfg, log: cfg.Log.With("sim", "barcode"), suffix: cfg.Suffix}
+	s := &Sim{cfg: cfg, log: cfg.Log.With("sim", "barcode"), suffix: cfg.Suffix}
+	s.plug = pty.Plug{Link: cfg.Link, Serve: s.serve}
+	return s
 }
 
 // Start plugs the simulated scanner in.
@@ -107,7 +107,7 @@ func (s *Sim) Scan(text string) error {
 // Send puts raw bytes on the line (no suffix added), for malformed payloads.
 func (s *Sim) Send(b []byte) error {
 	s.mu.Lock()
-	m := s.master
+	m := s.plug.Master()
 	s.scans++
 	s.mu.Unlock()
 	if m == nil {
@@ -126,40 +126,14 @@ func (s *Sim) Triggers() []string {
 }
 
 // Unplug closes the pty and removes the link, as pulling the USB cable does.
-func (s *Sim) Unplug() error {
-	s.mu.Lock()
-	pair, done := s.pair, s.done
-	s.pair, s.master, s.plugged = nil, nil, false
-	s.mu.Unlock()
-	if pair == nil {
-		return nil
-	}
-	os.Remove(s.cfg.Link)
-	err := pair.Close() // also ends serve's pending read on the master
-	<-done
-	return err
-}
+func (s *Sim) Unplug() error { return s.plug.Out() }
 
 // Replug opens a new pty and points the link at it.
 func (s *Sim) Replug() error {
-	s.Unplug()
-	pair, err := pty.Open()
+	pair, err := s.plug.In()
 	if err != nil {
 		return err
 	}
-	if err := pair.Link(s.cfg.Link); err != nil {
-		pair.Close()
-		return err
-	}
-	m := pair.Master
-	done := make(chan struct{})
-	s.mu.Lock()
-	s.pair, s.master, s.plugged, s.done = pair, m, true, done
-	s.mu.Unlock()
-	go func() {
-		defer close(done)
-		s.serve(m)
-	}()
 	s.log.Info("scanner plugged in", "link", s.cfg.Link, "pty", pair.SlavePath)
 	return nil
 }

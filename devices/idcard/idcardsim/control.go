@@ -96,7 +96,7 @@ func (s *Sim) Exec(line string) string {
 		if s.card != nil {
 			card = s.card.String()
 		}
-		return fmt.Sprintf("ok plugged=%v card=%s faults=%v", s.plugged, card, s.faults)
+		return fmt.Sprintf("ok plugged=%v card=%s faults=%v", s.plug.Plugged(), card, s.faults)
 	}
 	return "err unknown command " + strconv.Quote(f[0]) + " (try help)"
 }

@@ -58,13 +58,11 @@ type Sim struct {
 	cfg Config
 	log *slog.Logger
 
-	mu      sync.Mutex
-	pair    *pty.Pair
-	card    *idcard.Card
-	state   cardState
-	faults  map[Fault]int // remaining count; -1 = until cleared
-	plugged bool
-	done    chan struct{}
+	mu     sync.Mutex
+	card   *idcard.Card
+	state  cardState
+	faults map[Fault]int // remaining count; -1 = until cleared
+	plug   pty.Plug
 	// Commands counts the frames received, for tests.
 	commands int
 }
@@ -74,7 +72,9 @@ func New(cfg Config) *Sim {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Sim{cfg: cfg, log: cfg.Log.With("sim", "idcard"), faults: map[Fault]int{}}
+	s := &Sim{cfg: cfg, log: cfg.Log.With("sim", "idcard"), faults: map[Fault]int{}}
+	s.plug = pty.Plug{Link: cfg.Link, Serve: s.serve}
+	return s
 }
 
 // Start plugs the simulated reader in.
@@ -138,39 +138,14 @@ func (s *Sim) Commands() int {
 }
 
 // Unplug closes the pty and removes the link, as pulling the USB cable does.
-func (s *Sim) Unplug() error {
-	s.mu.Lock()
-	pair, done := s.pair, s.done
-	s.pair, s.plugged = nil, false
-	s.mu.Unlock()
-	if pair == nil {
-		return nil
-	}
-	os.Remove(s.cfg.Link)
-	err := pair.Close()
-	<-done
-	return err
-}
+func (s *Sim) Unplug() error { return s.plug.Out() }
 
 // Replug opens a new pty and points the link at it.
 func (s *Sim) Replug() error {
-	s.Unplug()
-	pair, err := pty.Open()
+	pair, err := s.plug.In()
 	if err != nil {
 		return err
 	}
-	if err := pair.Link(s.cfg.Link); err != nil {
-		pair.Close()
-		return err
-	}
-	done := make(chan struct{})
-	s.mu.Lock()
-	s.pair, s.plugged, s.done = pair, true, done
-	s.mu.Unlock()
-	go func() {
-		defer close(done)
-		s.serve(pair.Master)
-	}()
 	s.log.Info("reader plugged in", "link", s.cfg.Link, "pty", pair.SlavePath)
 	return nil
 }
