@@ -42,9 +42,11 @@ var now = time.Now
 // takes the write lock at BEGIN, so two writers queue on busy_timeout instead of one failing
 // with SQLITE_BUSY when it upgrades a read lock. Readers open the file read-only: they
 // cannot write by mistake, and in WAL mode they never wait for the writer.
+// _stmt_cache_size keeps prepared statements per connection: the queue's operations run the
+// same few statements every time, and preparing them anew cost a fifth of an issue's CPU.
 const (
-	writerParams = "_journal_mode=WAL&_synchronous=FULL&_busy_timeout=5000&_txlock=immediate&_foreign_keys=on"
-	readerParams = "mode=ro&_busy_timeout=5000&_foreign_keys=on"
+	writerParams = "_journal_mode=WAL&_synchronous=FULL&_busy_timeout=5000&_txlock=immediate&_foreign_keys=on&_stmt_cache_size=64"
+	readerParams = "mode=ro&_busy_timeout=5000&_foreign_keys=on&_stmt_cache_size=64"
 	readers      = 4
 )
 
