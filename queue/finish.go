@@ -1,0 +1,198 @@
+package queue
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/hallkiosk/hallkiosk/internal/store"
+)
+
+// Transfer moves window's ticket (called or serving) to wait in category to, at position
+// Front, End or Original.
+func (q *Queue) Transfer(ctx context.Context, window int, to, position string) (Ticket, error) {
+	var t Ticket
+	err := q.write(ctx, func(tx *sql.Tx, now time.Time) error {
+		if q.cats[to] == nil {
+			return fmt.Errorf("%w: transfer to %q", ErrUnknownCategory, to)
+		}
+		if position != Front && position != End && position != Original {
+			return fmt.Errorf("%w: position %q; want front, end or original", ErrBadRequest, position)
+		}
+		var err error
+		t, err = q.atWindow(ctx, tx, window, "Transfer", Called, Serving)
+		if err != nil {
+			return err
+		}
+		from := t.Category
+		if err := requeue(ctx, tx, now, &t, to, position); err != nil {
+			return err
+		}
+		return emit(tx, now, "ticket.transferred", map[string]any{"ticket": t.Number, "from_category": from, "to_category": to, "position": position})
+	})
+	return t, err
+}
+
+// requeue ends the ticket's current step and puts it back to waiting in category to.
+func requeue(ctx context.Context, tx *sql.Tx, now time.Time, t *Ticket, to, position string) error {
+	leave(t, now)
+	if err := recordService(ctx, tx, now, t); err != nil {
+		return err
+	}
+	t.State, t.Category, t.CallCount, t.stepServeMS = Waiting, to, 0, 0
+	t.class = priorityClass(t)
+	switch position {
+	case Front:
+		t.class, t.queueKey = classFront, now.UnixMilli()
+	case End:
+		t.queueKey = now.UnixMilli()
+	case Original:
+		t.queueKey = t.IssuedAt.UnixMilli()
+	}
+	return save(ctx, tx, t)
+}
+
+func priorityClass(t *Ticket) int {
+	switch {
+	case t.Source == SourceAppointment || t.Priority == PriorityAppointment:
+		return classAppointment
+	case t.Priority == PriorityGreen:
+		return classGreen
+	}
+	return classNormal
+}
+
+// Finish ends window's ticket with outcome: served (needs serving), no_show (needs called)
+// or cancelled (either). With next, a served ticket is not finished but waits in category
+// next under the same number, placed by its issue time (多窗联办: no queuing again from the
+// end); that step is reported as ticket.transferred with reason next_step.
+func (q *Queue) Finish(ctx context.Context, window int, outcome Outcome, next string) (Ticket, error) {
+	var t Ticket
+	err := q.write(ctx, func(tx *sql.Tx, now time.Time) error {
+		var need []State
+		switch outcome {
+		case Served:
+			need = []State{Serving}
+		case NoShow:
+			need = []State{Called}
+		case Cancelled:
+			need = []State{Called, Serving}
+		default:
+			return fmt.Errorf("%w: outcome %q; want served, no_show or cancelled (reset is HallReset's)", ErrBadRequest, outcome)
+		}
+		if next != "" {
+			if outcome != Served {
+				return fmt.Errorf("%w: next category %q needs outcome served, not %s", ErrBadRequest, next, outcome)
+			}
+			if q.cats[next] == nil {
+				return fmt.Errorf("%w: next step %q", ErrUnknownCategory, next)
+			}
+		}
+		var err error
+		t, err = q.atWindow(ctx, tx, window, "Finish("+string(outcome)+")", need...)
+		if err != nil {
+			return err
+		}
+		if next == "" {
+			return finish(ctx, tx, now, &t, outcome, "")
+		}
+		from := t.Category
+		stepServe := t.stepServeMS + now.UnixMilli() - t.sinceMS
+		if err := requeue(ctx, tx, now, &t, next, Original); err != nil {
+			return err
+		}
+		return emit(tx, now, "ticket.transferred", map[string]any{"ticket": t.Number, "from_category": from, "to_category": next,
+			"reason": "next_step", "serve_s": seconds(stepServe)})
+	})
+	return t, err
+}
+
+// Cancel finishes ticket number, in whatever open state, as cancelled with reason (e.g.
+// "print_failed": a ticket that never reached the citizen must not be called).
+func (q *Queue) Cancel(ctx context.Context, number, reason string) (Ticket, error) {
+	var t Ticket
+	err := q.write(ctx, func(tx *sql.Tx, now time.Time) error {
+		var err error
+		t, err = byNumber(ctx, tx, number)
+		if err != nil {
+			return err
+		}
+		if t.State == Finished {
+			return wrongState(t, "Cancel", Waiting, Called, Serving, Parked)
+		}
+		return finish(ctx, tx, now, &t, Cancelled, reason)
+	})
+	return t, err
+}
+
+// HallReset finishes every open ticket with outcome reset (end of day, or a hall that must
+// start over) and returns how many there were.
+func (q *Queue) HallReset(ctx context.Context) (int, error) {
+	var n int
+	err := q.write(ctx, func(tx *sql.Tx, now time.Time) error {
+		ts, err := queryTickets(ctx, tx, `WHERE state != 'finished' ORDER BY id`)
+		if err != nil {
+			return err
+		}
+		for i := range ts {
+			if err := finish(ctx, tx, now, &ts[i], Reset, ""); err != nil {
+				return err
+			}
+		}
+		n = len(ts)
+		return nil
+	})
+	return n, err
+}
+
+func finish(ctx context.Context, tx *sql.Tx, now time.Time, t *Ticket, outcome Outcome, reason string) error {
+	leave(t, now)
+	if outcome == Served {
+		if err := recordService(ctx, tx, now, t); err != nil {
+			return err
+		}
+	}
+	t.State, t.Outcome, t.Reason, t.FinishedAt = Finished, outcome, reason, now
+	if err := save(ctx, tx, t); err != nil {
+		return err
+	}
+	data := map[string]any{"ticket": t.Number, "outcome": string(outcome), "wait_s": seconds(t.Wait.Milliseconds()),
+		"serve_s": seconds(t.Serve.Milliseconds()), "category": t.Category,
+		"called_to_start_s": seconds(t.CalledToStart.Milliseconds()), "parked_s": seconds(t.Parked.Milliseconds())}
+	if reason != "" {
+		data["reason"] = reason
+	}
+	return emit(tx, now, "ticket.finished", data)
+}
+
+// recordService keeps the step's serving time for estimates, if the step was served at all.
+func recordService(ctx context.Context, tx *sql.Tx, now time.Time, t *Ticket) error {
+	if t.StartedAt.IsZero() || t.stepServeMS <= 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO queue_services(ticket_id, category, business_date, window_id, finished_at, serve_ms)
+		VALUES(?, ?, ?, ?, ?, ?)`, t.ID, t.Category, t.BusinessDate, t.Window, store.FormatTime(now), t.stepServeMS)
+	return err
+}
+
+// seconds rounds to whole seconds for events: the platform's fields are integers.
+func seconds(ms int64) int64 { return (ms + 500) / 1000 }
+
+// leave closes the period of the current state, adding it to that state's total.
+func leave(t *Ticket, now time.Time) {
+	d := max(now.UnixMilli()-t.sinceMS, 0) // a clock stepped back must not make time negative
+	dur := time.Duration(d) * time.Millisecond
+	switch t.State {
+	case Waiting:
+		t.Wait += dur
+	case Called:
+		t.CalledToStart += dur
+	case Serving:
+		t.Serve += dur
+		t.stepServeMS += d
+	case Parked:
+		t.Parked += dur
+	}
+	t.sinceMS = now.UnixMilli()
+}

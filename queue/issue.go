@@ -1,0 +1,158 @@
+package queue
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hallkiosk/hallkiosk/internal/store"
+)
+
+// Issue gives a new ticket, or the open one the same person already holds in that category
+// (Existing set, no event). The returned Estimate is for that ticket's place.
+func (q *Queue) Issue(ctx context.Context, req IssueRequest) (Ticket, Estimate, error) {
+	var t Ticket
+	var est Estimate
+	err := q.write(ctx, func(tx *sql.Tx, now time.Time) error {
+		var err error
+		t, err = q.issue(ctx, tx, now, req)
+		if err != nil {
+			return err
+		}
+		est, err = q.estimateFor(ctx, tx, now, t)
+		return err
+	})
+	if err != nil {
+		return Ticket{}, Estimate{}, err
+	}
+	return t, est, nil
+}
+
+func (q *Queue) issue(ctx context.Context, tx *sql.Tx, now time.Time, req IssueRequest) (Ticket, error) {
+	cat := q.cats[req.Category]
+	if cat == nil {
+		return Ticket{}, fmt.Errorf("%w: %q", ErrUnknownCategory, req.Category)
+	}
+	class := classNormal
+	switch req.Source {
+	case SourceWalkIn:
+		if req.IDHash != "" || req.AppointmentID != "" {
+			return Ticket{}, fmt.Errorf("%w: a walk_in ticket carries no IDHash or AppointmentID", ErrBadRequest)
+		}
+	case SourceIDCard:
+		if req.IDHash == "" {
+			return Ticket{}, fmt.Errorf("%w: an id_card ticket needs IDHash", ErrBadRequest)
+		}
+	case SourceAppointment:
+		if req.AppointmentID == "" {
+			return Ticket{}, fmt.Errorf("%w: an appointment ticket needs AppointmentID", ErrBadRequest)
+		}
+		class = classAppointment
+	default:
+		return Ticket{}, fmt.Errorf("%w: source %q; want walk_in, id_card or appointment", ErrBadRequest, req.Source)
+	}
+	switch req.Priority {
+	case PriorityNormal:
+		if req.Source == SourceAppointment {
+			req.Priority = PriorityAppointment
+		}
+	case PriorityGreen:
+		class = min(class, classGreen)
+	case PriorityAppointment:
+		if req.Source != SourceAppointment {
+			return Ticket{}, fmt.Errorf("%w: priority appointment needs source appointment (a checked-in appointment)", ErrBadRequest)
+		}
+	default:
+		return Ticket{}, fmt.Errorf("%w: priority %q; want \"\", green or appointment", ErrBadRequest, req.Priority)
+	}
+
+	// One open ticket per person and category: a second card swipe returns it (to reprint),
+	// it does not queue twice. The same for an appointment checked in twice.
+	// Two queries, not one with OR, so each uses its partial index.
+	for _, dup := range []struct {
+		key, where string
+		args       []any
+	}{
+		{req.IDHash, `id_hash = ? AND category = ? AND id_hash IS NOT NULL`, []any{req.IDHash, req.Category}},
+		{req.AppointmentID, `appointment_id = ? AND appointment_id IS NOT NULL`, []any{req.AppointmentID}},
+	} {
+		if dup.key == "" {
+			continue
+		}
+		t, err := scanTicket(tx.QueryRowContext(ctx, `SELECT `+ticketCols+` FROM queue_tickets
+			WHERE `+dup.where+` AND state != 'finished' ORDER BY id LIMIT 1`, dup.args...))
+		if err == nil {
+			t.Existing = true
+			return t, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return Ticket{}, err
+		}
+	}
+
+	// Hours, range and cap limit new tickets only: someone who already holds one gets it
+	// back (a reprint) above, even after closing.
+	if cat.Open != "" {
+		open, _ := parseClock(cat.Open)
+		closeAt, _ := parseClock(cat.Close)
+		if m := now.Hour()*60 + now.Minute(); m < open || m >= closeAt {
+			return Ticket{}, fmt.Errorf("%w: %q issues tickets %s-%s", ErrClosed, cat.Code, cat.Open, cat.Close)
+		}
+	}
+	date := q.businessDate(now)
+	last := cat.RangeFrom - 1
+	err := tx.QueryRowContext(ctx, `SELECT last_number FROM queue_counters WHERE category = ? AND business_date = ?`,
+		cat.Code, date).Scan(&last)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return Ticket{}, err
+	}
+	n := last + 1
+	if n > cat.RangeTo {
+		return Ticket{}, fmt.Errorf("%w: category %q has used all of %s..%s today (%s)",
+			ErrRangeExhausted, cat.Code, formatNumber(cat, cat.RangeFrom), formatNumber(cat, cat.RangeTo), date)
+	}
+	if cat.DailyCap > 0 && n-cat.RangeFrom >= cat.DailyCap {
+		return Ticket{}, fmt.Errorf("%w: category %q issued its %d tickets for %s", ErrDailyCap, cat.Code, cat.DailyCap, date)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO queue_counters(category, business_date, last_number) VALUES(?, ?, ?)
+		ON CONFLICT(category, business_date) DO UPDATE SET last_number = excluded.last_number`, cat.Code, date, n); err != nil {
+		return Ticket{}, err
+	}
+	t := Ticket{
+		Number: formatNumber(cat, n), Category: cat.Code, OriginCategory: cat.Code, BusinessDate: date,
+		State: Waiting, Priority: req.Priority, Source: req.Source, IDHash: req.IDHash, AppointmentID: req.AppointmentID,
+		IssuedAt: now, class: class, queueKey: now.UnixMilli(), sinceMS: now.UnixMilli(),
+	}
+	err = tx.QueryRowContext(ctx, `INSERT INTO queue_tickets(business_date, number, origin_category, category, state,
+		priority, source, id_hash, appointment_id, class, queue_key, issued_at, since_ms)
+		VALUES(?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		date, t.Number, t.Category, t.Category, t.Priority, t.Source, nullable(t.IDHash), nullable(t.AppointmentID),
+		t.class, t.queueKey, store.FormatTime(now), t.sinceMS).Scan(&t.ID)
+	if err != nil {
+		return Ticket{}, err
+	}
+	data := map[string]any{"ticket": t.Number, "category": t.Category, "priority": t.Priority, "source": t.Source}
+	if t.IDHash != "" {
+		data["id_hash"] = t.IDHash
+	}
+	if err := emit(tx, now, "ticket.issued", data); err != nil {
+		return Ticket{}, err
+	}
+	if t.Source == SourceAppointment {
+		if err := emit(tx, now, "appointment.checked_in", map[string]any{"appointment_id": t.AppointmentID, "ticket": t.Number}); err != nil {
+			return Ticket{}, err
+		}
+	}
+	return t, nil
+}
+
+// formatNumber is the prefix and three digits, four when the range goes past 999, so
+// every number of a category has the same width on the display.
+func formatNumber(cat *Category, n int) string {
+	if cat.RangeTo > 999 {
+		return fmt.Sprintf("%s%04d", cat.Prefix, n)
+	}
+	return fmt.Sprintf("%s%03d", cat.Prefix, n)
+}
