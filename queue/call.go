@@ -31,19 +31,9 @@ func (q *Queue) CallNext(ctx context.Context, window int) (Ticket, error) {
 func (q *Queue) CallTicket(ctx context.Context, window int, number string) (Ticket, error) {
 	var t Ticket
 	err := q.write(ctx, func(tx *sql.Tx, now time.Time) error {
-		cats, err := q.idleWindow(ctx, tx, window)
-		if err != nil {
+		var err error
+		if t, err = q.byNumberFor(ctx, tx, window, number, "CallTicket", Waiting); err != nil {
 			return err
-		}
-		t, err = byNumber(ctx, tx, number)
-		if err != nil {
-			return err
-		}
-		if t.State != Waiting {
-			return wrongState(t, "CallTicket", Waiting)
-		}
-		if !slices.Contains(cats, t.Category) {
-			return fmt.Errorf("%w: %s waits in %q, window %d serves %q", ErrNotServed, t.Number, t.Category, window, cats)
 		}
 		return q.call(ctx, tx, now, &t, window)
 	})
@@ -204,19 +194,9 @@ func (q *Queue) Park(ctx context.Context, window int) (Ticket, error) {
 func (q *Queue) Return(ctx context.Context, window int, number string) (Ticket, error) {
 	var t Ticket
 	err := q.write(ctx, func(tx *sql.Tx, now time.Time) error {
-		cats, err := q.idleWindow(ctx, tx, window)
-		if err != nil {
+		var err error
+		if t, err = q.byNumberFor(ctx, tx, window, number, "Return", Parked); err != nil {
 			return err
-		}
-		t, err = byNumber(ctx, tx, number)
-		if err != nil {
-			return err
-		}
-		if t.State != Parked {
-			return wrongState(t, "Return", Parked)
-		}
-		if !slices.Contains(cats, t.Category) {
-			return fmt.Errorf("%w: %s is in %q, window %d serves %q", ErrNotServed, t.Number, t.Category, window, cats)
 		}
 		leave(&t, now)
 		t.State, t.Window = Called, window
@@ -226,4 +206,24 @@ func (q *Queue) Return(ctx context.Context, window int, number string) (Ticket, 
 		return save(ctx, tx, &t)
 	})
 	return t, err
+}
+
+// byNumberFor fetches ticket number for an idle window to take: it must be in state and in
+// a category the window serves.
+func (q *Queue) byNumberFor(ctx context.Context, tx *sql.Tx, window int, number, op string, state State) (Ticket, error) {
+	cats, err := q.idleWindow(ctx, tx, window)
+	if err != nil {
+		return Ticket{}, err
+	}
+	t, err := byNumber(ctx, tx, number)
+	if err != nil {
+		return Ticket{}, err
+	}
+	if t.State != state {
+		return Ticket{}, wrongState(t, op, state)
+	}
+	if !slices.Contains(cats, t.Category) {
+		return Ticket{}, fmt.Errorf("%w: %s is in %q, window %d serves %q", ErrNotServed, t.Number, t.Category, window, cats)
+	}
+	return t, nil
 }
