@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -93,15 +92,17 @@ func runIDCard(args []string) error {
 			return err
 		}
 	}
-	os.Remove(*ctl)
-	ln, err := net.Listen("unix", *ctl)
+	return serveUntilSignal(log, *ctl, sim.Exec, "ID-card reader simulator running", "link", *link, "cards", len(cards), "baud", *baud)
+}
+
+// serveUntilSignal serves a simulator's control socket and runs until SIGINT or SIGTERM.
+func serveUntilSignal(log *slog.Logger, ctl string, exec func(string) string, msg string, attrs ...any) error {
+	ln, err := simctl.Listen(ctl, exec)
 	if err != nil {
 		return err
 	}
-	defer os.Remove(*ctl)
 	defer ln.Close()
-	go sim.ServeControl(ln)
-	log.Info("ID-card reader simulator running", "link", *link, "control", *ctl, "cards", len(cards), "baud", *baud)
+	log.Info(msg, append(attrs, "control", ctl)...)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	<-ctx.Done()

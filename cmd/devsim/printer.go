@@ -1,14 +1,10 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/hallkiosk/hallkiosk/devices/escpos"
 	"github.com/hallkiosk/hallkiosk/devices/escpos/escpossim"
@@ -44,16 +40,5 @@ func runPrinter(args []string) error {
 		return err
 	}
 	defer sim.Close()
-	os.Remove(*ctl)
-	ln, err := net.Listen("unix", *ctl)
-	if err != nil {
-		return err
-	}
-	defer ln.Close()
-	go sim.ServeControl(ln)
-	log.Info("printer simulator running", "link", *link, "tcp", sim.Addr(), "out", *out, "control", *ctl)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	<-ctx.Done()
-	return nil
+	return serveUntilSignal(log, *ctl, sim.Exec, "printer simulator running", "link", *link, "tcp", sim.Addr(), "out", *out)
 }

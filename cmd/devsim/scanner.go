@@ -1,17 +1,12 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/hallkiosk/hallkiosk/devices/barcode/barcodesim"
-	"github.com/hallkiosk/hallkiosk/internal/simctl"
 )
 
 func runScanner(args []string) error {
@@ -34,16 +29,5 @@ func runScanner(args []string) error {
 		return err
 	}
 	defer sim.Close()
-	os.Remove(*ctl)
-	ln, err := net.Listen("unix", *ctl)
-	if err != nil {
-		return err
-	}
-	defer ln.Close()
-	go simctl.Serve(ln, sim.Exec)
-	log.Info("scanner simulator running", "link", *link, "control", *ctl)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	<-ctx.Done()
-	return nil
+	return serveUntilSignal(log, *ctl, sim.Exec, "scanner simulator running", "link", *link)
 }

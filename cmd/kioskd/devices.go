@@ -262,14 +262,12 @@ func startSimulators(cfg *config.Config, set *profiles.Set, log *slog.Logger) (*
 			return nil, err
 		}
 		ctl := link + ".ctl"
-		os.Remove(ctl)
-		ln, err := net.Listen("unix", ctl)
+		ln, err := simctl.Listen(ctl, exec)
 		if err != nil {
 			s.Close()
-			return nil, fmt.Errorf("sim control socket: %w", err)
+			return nil, err
 		}
 		s.lns = append(s.lns, ln)
-		go simctl.Serve(ln, exec)
 		// The simulated device speaks over a pty whatever the profile's transport.
 		cfg.Devices[i].Port = link
 		cfg.Devices[i].Override.Transport = nil

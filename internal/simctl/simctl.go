@@ -5,6 +5,7 @@ import (
 	"bufio"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 	"time"
 )
@@ -27,6 +28,18 @@ func Serve(ln net.Listener, exec func(string) string) error {
 			}
 		}()
 	}
+}
+
+// Listen serves exec on a Unix socket at path, replacing a stale socket left by a killed
+// simulator. Closing the returned listener stops serving and removes the socket.
+func Listen(path string, exec func(string) string) (net.Listener, error) {
+	os.Remove(path)
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("simctl: %w", err)
+	}
+	go Serve(ln, exec)
+	return ln, nil
 }
 
 // Call sends one command to the control socket at path and returns the answer without its
