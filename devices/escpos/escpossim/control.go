@@ -2,10 +2,11 @@ package escpossim
 
 import (
 	"fmt"
-	"github.com/hallkiosk/hallkiosk/internal/simctl"
 	"net"
 	"strconv"
 	"strings"
+
+	"github.com/hallkiosk/hallkiosk/internal/simctl"
 )
 
 // ControlHelp documents the printer simulator's control protocol (one command a line, one
