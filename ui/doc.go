@@ -1,0 +1,10 @@
+// Package ui draws kiosk screens from plain view models into images and turns pointer input
+// into widget events; it knows nothing of devices, the queue or the kiosk's flows.
+//
+// The contract is small: an application builds a [Screen] (already-translated text, widgets
+// with IDs), a [Renderer] draws it into an *image.RGBA at the presenter's size and returns a
+// [Layout] of touch targets, the application puts the frame into [Frames], and a presenter
+// (ui/glfw for the real window, [Headless] for tests and /api/screen.png) shows the latest
+// frame and hands raw [Pointer] input back, which [Gestures] turns into [Event]s by hit-testing
+// the Layout.
+package ui
