@@ -146,6 +146,38 @@ func (q *Queue) HallReset(ctx context.Context) (int, error) {
 	return n, err
 }
 
+// ReasonEndOfDay is the reason of tickets EndDay finished.
+const ReasonEndOfDay = "end_of_day"
+
+// EndDay finishes with outcome reset, reason end_of_day, every ticket still open from an
+// earlier business day (hall-local), and returns how many there were. Run it at start-up
+// (the node may have been off at midnight) and at every local midnight: numbering starts
+// afresh each day anyway, but yesterday's tickets must not linger as waiting or serving.
+func (q *Queue) EndDay(ctx context.Context) (int, error) {
+	var n int
+	err := q.write(ctx, func(tx *sql.Tx, now time.Time) error {
+		ts, err := queryTickets(ctx, tx, `WHERE state != 'finished' AND business_date < ? ORDER BY id`, q.businessDate(now))
+		if err != nil {
+			return err
+		}
+		for i := range ts {
+			if err := finish(ctx, tx, now, &ts[i], Reset, ReasonEndOfDay); err != nil {
+				return err
+			}
+		}
+		n = len(ts)
+		return nil
+	})
+	return n, err
+}
+
+// NextDay is the start of the business day after now, in the hall's zone: when EndDay
+// should run next.
+func (q *Queue) NextDay(now time.Time) time.Time {
+	l := now.In(q.loc)
+	return time.Date(l.Year(), l.Month(), l.Day()+1, 0, 0, 0, 0, q.loc)
+}
+
 func finish(ctx context.Context, tx *sql.Tx, now time.Time, t *Ticket, outcome Outcome, reason string) error {
 	leave(t, now)
 	if outcome == Served {

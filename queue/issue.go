@@ -5,7 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/hallkiosk/hallkiosk/internal/store"
 )
@@ -52,6 +55,9 @@ func (q *Queue) issue(ctx context.Context, tx *sql.Tx, now time.Time, req IssueR
 		class = classAppointment
 	default:
 		return Ticket{}, fmt.Errorf("%w: source %q; want walk_in, id_card or appointment", ErrBadRequest, req.Source)
+	}
+	if !maskedName(req.MaskedName) {
+		return Ticket{}, fmt.Errorf("%w: masked_name must be a masked name such as 张* (at most 8 characters, with *, no digits)", ErrBadRequest)
 	}
 	switch req.Priority {
 	case PriorityNormal:
@@ -123,13 +129,13 @@ func (q *Queue) issue(ctx context.Context, tx *sql.Tx, now time.Time, req IssueR
 	t := Ticket{
 		Number: formatNumber(cat, n), Category: cat.Code, OriginCategory: cat.Code, BusinessDate: date,
 		State: Waiting, Priority: req.Priority, Source: req.Source, IDHash: req.IDHash, AppointmentID: req.AppointmentID,
-		IssuedAt: now, class: class, queueKey: now.UnixMilli(), sinceMS: now.UnixMilli(),
+		MaskedName: req.MaskedName, IssuedAt: now, class: class, queueKey: now.UnixMilli(), sinceMS: now.UnixMilli(),
 	}
 	err = tx.QueryRowContext(ctx, `INSERT INTO queue_tickets(business_date, number, origin_category, category, state,
-		priority, source, id_hash, appointment_id, class, queue_key, issued_at, since_ms)
-		VALUES(?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		priority, source, id_hash, appointment_id, class, queue_key, issued_at, since_ms, name_masked)
+		VALUES(?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		date, t.Number, t.Category, t.Category, t.Priority, t.Source, nullable(t.IDHash), nullable(t.AppointmentID),
-		t.class, t.queueKey, store.FormatTime(now), t.sinceMS).Scan(&t.ID)
+		t.class, t.queueKey, store.FormatTime(now), t.sinceMS, t.MaskedName).Scan(&t.ID)
 	if err != nil {
 		return Ticket{}, err
 	}
@@ -155,4 +161,21 @@ func formatNumber(cat *Category, n int) string {
 		return fmt.Sprintf("%s%04d", cat.Prefix, n)
 	}
 	return fmt.Sprintf("%s%03d", cat.Prefix, n)
+}
+
+// maskedName accepts "" or a short name with at least one * and no digits: whatever a
+// client sends, a full name or an ID number cannot be stored as the display name.
+func maskedName(s string) bool {
+	if s == "" {
+		return true
+	}
+	if utf8.RuneCountInString(s) > 8 || !strings.Contains(s, "*") {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsDigit(r) || unicode.IsControl(r) {
+			return false
+		}
+	}
+	return true
 }

@@ -81,6 +81,7 @@ type Ticket struct {
 	Source         string
 	IDHash         string
 	AppointmentID  string
+	MaskedName     string // 张*, or ""
 	Window         int // the window that last called it; 0 if never called
 	CallCount      int // calls in the current call, 1 after CallNext, +1 per Recall
 
@@ -113,6 +114,9 @@ type IssueRequest struct {
 	IDHash        string // hex HMAC of the ID number; id_card (required) and appointment only
 	Priority      string // "", "green" or "appointment"
 	AppointmentID string // required for source appointment
+	// MaskedName is the holder's masked name (张*) from the ID card, for a hall display that
+	// is configured to show it; never the full name.
+	MaskedName string
 }
 
 // Queue is the hall's queue engine. One Queue per hall and process; its methods are safe
@@ -240,7 +244,7 @@ func byNumber(ctx context.Context, db querier, number string) (Ticket, error) {
 const ticketCols = `id, business_date, number, origin_category, category, state, COALESCE(outcome, ''), reason,
 	priority, source, COALESCE(id_hash, ''), COALESCE(appointment_id, ''), class, queue_key, COALESCE(window_id, 0),
 	call_count, issued_at, COALESCE(called_at, ''), COALESCE(started_at, ''), COALESCE(finished_at, ''),
-	since_ms, wait_ms, call_ms, serve_ms, park_ms, step_serve_ms`
+	since_ms, wait_ms, call_ms, serve_ms, park_ms, step_serve_ms, name_masked`
 
 type scanner interface{ Scan(...any) error }
 
@@ -251,7 +255,7 @@ func scanTicket(r scanner) (Ticket, error) {
 	err := r.Scan(&t.ID, &t.BusinessDate, &t.Number, &t.OriginCategory, &t.Category, &t.State, &t.Outcome, &t.Reason,
 		&t.Priority, &t.Source, &t.IDHash, &t.AppointmentID, &t.class, &t.queueKey, &t.Window,
 		&t.CallCount, &issued, &called, &started, &finished,
-		&t.sinceMS, &wait, &call, &serve, &park, &t.stepServeMS)
+		&t.sinceMS, &wait, &call, &serve, &park, &t.stepServeMS, &t.MaskedName)
 	if err != nil {
 		return Ticket{}, err
 	}

@@ -685,3 +685,59 @@ func TestExistingTicketAfterClosing(t *testing.T) {
 		t.Errorf("Issue(new card) after closing = %v; want ErrClosed", err)
 	}
 }
+
+func TestEndDay(t *testing.T) {
+	f := newFixture(t, testConfig())
+	f.issue(t, "A")
+	f.issue(t, "A")
+	f.must(t)(f.q.CallNext(f.ctx, 1))
+	if n, err := f.q.EndDay(f.ctx); err != nil || n != 0 {
+		t.Fatalf("EndDay on the same day = %d, %v; want 0 (today's tickets stay)", n, err)
+	}
+	next := f.q.NextDay(f.clk.Now())
+	if want := time.Date(2026, 11, 23, 0, 0, 0, 0, shanghai); !next.Equal(want) {
+		t.Fatalf("NextDay(%v) = %v; want %v", f.clk.Now(), next, want)
+	}
+	// The node was off over midnight and comes back at 08:00 the next day.
+	f.clk.Advance(23 * time.Hour)
+	today := f.issue(t, "A")
+	f.events(t)
+	n, err := f.q.EndDay(f.ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("EndDay the next morning = %d, %v; want 2", n, err)
+	}
+	for _, e := range f.events(t) {
+		if e.Type != "ticket.finished" || e.Data["outcome"] != "reset" || e.Data["reason"] != ReasonEndOfDay {
+			t.Errorf("event %s %v; want ticket.finished reset end_of_day", e.Type, e.Data)
+		}
+	}
+	if got := f.must(t)(f.q.Ticket(f.ctx, today.Number)); got.State != Waiting {
+		t.Errorf("today's %s after EndDay: %s; want waiting", today.Number, got.State)
+	}
+	if got := f.must(t)(f.q.CallNext(f.ctx, 1)); got.Number != today.Number {
+		t.Errorf("CallNext after EndDay = %s; want today's %s (window 1 was freed)", got.Number, today.Number)
+	}
+}
+
+func TestMaskedName(t *testing.T) {
+	f := newFixture(t, testConfig())
+	for _, tc := range []struct {
+		name string
+		ok   bool
+	}{{"张*", true}, {"欧阳**", true}, {"", true}, {"张三", false}, {"110105194912310021", false}, {"*1*", false}, {"张*********", false}} {
+		tk, _, err := f.q.Issue(f.ctx, IssueRequest{Category: "A", Source: SourceWalkIn, MaskedName: tc.name})
+		if tc.ok != (err == nil) {
+			t.Errorf("Issue(MaskedName %q) = %v; want ok %v", tc.name, err, tc.ok)
+			continue
+		}
+		if err != nil {
+			if !errors.Is(err, ErrBadRequest) {
+				t.Errorf("Issue(MaskedName %q) = %v; want ErrBadRequest", tc.name, err)
+			}
+			continue
+		}
+		if got := f.must(t)(f.q.Ticket(f.ctx, tk.Number)).MaskedName; got != tc.name {
+			t.Errorf("stored MaskedName = %q; want %q", got, tc.name)
+		}
+	}
+}

@@ -11,8 +11,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hallkiosk/hallkiosk/devices/escpos"
@@ -58,7 +60,41 @@ func queueConfig(c *config.Config) (queue.Config, error) {
 	for _, w := range rest {
 		q.Windows = append(q.Windows, queue.Window{ID: w})
 	}
-	return q, q.Validate()
+	if err := q.Validate(); err != nil {
+		return q, errors.New(configKeys(err.Error()))
+	}
+	return q, nil
+}
+
+// The engine names its fields as Go does (Categories[0].Windows); a technician edits TOML
+// (queue.category[0].windows). configKeys rewrites one into the other.
+var (
+	configKeyRes = []struct {
+		re   *regexp.Regexp
+		with string
+	}{
+		{regexp.MustCompile(`add \{ID: (\d+)\} to Windows or remove it here`), `add a [[queue.window]] with id = $1 or remove it here`},
+		{regexp.MustCompile(`Categories is empty: configure at least one category, e\.g\. \{Code: "A", Prefix: "A"\}`), `no [[queue.category]]: configure at least one, e.g. code = "A"`},
+		{regexp.MustCompile(`\b(\d+)\*time\.Minute`), `"${1}m"`},
+	}
+	configKeyWords = strings.NewReplacer(
+		"Categories[", "queue.category[", "Windows[", "queue.window[",
+		".Policy.Categories", ".categories", ".Policy.Weights", ".weights", "Policy.Categories", "categories",
+		".Code", ".code", ".Prefix", ".prefix", ".AvgService", ".avg_service", ".DailyCap", ".daily_cap",
+		".Open", ".open", ".Close", ".close", ".Windows", ".windows", ".ID", ".id", " range ", ".range ",
+		"MaxRecalls", "queue.max_recalls", "LongWait", "queue.long_wait",
+		"RangeFrom <= RangeTo <= 9999, or both 0 for 1..999", "range = [first, last] with 1 <= first <= last <= 9999, or leave it out for 1..999",
+		"in its Windows or in a window's categories", "in its windows or in a [[queue.window]]'s categories",
+		"the Categories' codes", "the [[queue.category]] codes", "Categories \"", "categories \"",
+		"both Open and Close", "both open and close", ": Open ", ": open ", " before Close ", " before close ",
+	)
+)
+
+func configKeys(msg string) string {
+	for _, r := range configKeyRes {
+		msg = r.re.ReplaceAllString(msg, r.with)
+	}
+	return configKeyWords.Replace(msg)
 }
 
 // tokensFile is the JSON of hall.tokens_file.
@@ -153,6 +189,12 @@ func (n *node) startHall() (api *hall.API, stop func(), err error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// Yesterday's open tickets end now if the node was off at midnight, later at each midnight.
+	if k, err := q.EndDay(context.Background()); err != nil {
+		return nil, nil, fmt.Errorf("queue: ending the previous business day: %w", err)
+	} else if k > 0 {
+		n.log.Info("queue: ended the previous business day's open tickets", "tickets", k)
+	}
 	tokens, err := loadTokens(n.cfg.Hall.TokensFile, qcfg.Windows)
 	if err != nil {
 		return nil, nil, err
@@ -164,20 +206,64 @@ func (n *node) startHall() (api *hall.API, stop func(), err error) {
 	api = &hall.API{Queue: q, Tokens: tokens, Hub: &hall.Hub{}, HallName: n.cfg.Node.HallName, Speaker: &voice.Speaker{}}
 	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
+	dayCtx, stopDays := context.WithCancel(context.Background())
+	go n.endDays(dayCtx, q, api.Hub)
 	base := "http://" + ln.Addr().String()
 	n.log.Info("hall LAN API", "url", base+"/hall/v1/", "display", base+"/hall/display", "console", base+"/hall/console?window=1", "tokens", n.cfg.Hall.TokensFile,
 		"categories", len(qcfg.Categories), "windows", len(qcfg.Windows))
 	return api, func() {
+		stopDays()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		srv.Shutdown(ctx)
 	}, nil
 }
 
-// dispenser is the ticket dispenser of a standalone node: this node's queue and its first
-// enabled ticket printer. A terminal-only node (queue on another machine) has none yet.
-func (n *node) dispenser(api *hall.API) (*kiosk.Dispenser, []string) {
-	if api == nil || !slices.Contains(n.cfg.Node.Roles, "terminal") {
+// endDays runs EndDay at every hall-local midnight: the hall reset at end of day.
+func (n *node) endDays(ctx context.Context, q *queue.Queue, hub *hall.Hub) {
+	for {
+		now := n.clock.Now()
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.clock.After(q.NextDay(now).Sub(now)):
+		}
+		k, err := q.EndDay(ctx)
+		switch {
+		case err != nil:
+			n.log.Error("queue: end of day", "err", err)
+		case k > 0:
+			n.log.Info("queue: business day ended; open tickets reset", "tickets", k)
+			hub.Publish(hall.Event{Type: "reset"})
+		}
+	}
+}
+
+// issuer is where this terminal takes tickets: the queue in this process (hall role), or
+// the hall node named by hall.url over the LAN.
+func (n *node) issuer(api *hall.API) (kiosk.Issuer, error) {
+	if api != nil {
+		return api, nil
+	}
+	if n.cfg.Hall.URL == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(n.cfg.Hall.TerminalTokenFile)
+	if err != nil {
+		return nil, fmt.Errorf("hall.terminal_token_file: %w", err)
+	}
+	tok := strings.TrimSpace(string(b))
+	if tok == "" {
+		return nil, fmt.Errorf("hall.terminal_token_file %s is empty: put a terminal token of the hall node in it", n.cfg.Hall.TerminalTokenFile)
+	}
+	n.log.Info("queue on the hall node", "url", n.cfg.Hall.URL)
+	return &hall.Client{Base: n.cfg.Hall.URL, Token: tok}, nil
+}
+
+// dispenser is the ticket dispenser of a terminal: its queue (see issuer) and its first
+// enabled ticket printer.
+func (n *node) dispenser(q kiosk.Issuer) (*kiosk.Dispenser, []string) {
+	if q == nil || !slices.Contains(n.cfg.Node.Roles, "terminal") {
 		return nil, nil
 	}
 	for _, d := range n.cfg.Devices {
@@ -195,7 +281,7 @@ func (n *node) dispenser(api *hall.API) (*kiosk.Dispenser, []string) {
 			names[c.Code] = c.NameZH
 			codes = append(codes, c.Code)
 		}
-		return &kiosk.Dispenser{Queue: api, Printer: p, Layout: layout, HallName: n.cfg.Node.HallName, Names: names,
+		return &kiosk.Dispenser{Queue: q, Printer: p, Layout: layout, HallName: n.cfg.Node.HallName, Names: names,
 			Footer: "请留意叫号 Please wait for your number", Location: n.cfg.Location(), Log: n.log}, codes
 	}
 	return nil, nil

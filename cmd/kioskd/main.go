@@ -146,13 +146,17 @@ func (n *node) run(ctx context.Context) error {
 		admin.Sim = n.sims.controls()
 	}
 
+	issuer, err := n.issuer(hallAPI)
+	if err != nil {
+		return err
+	}
 	devCtx, cancelDevices := context.WithCancel(context.Background())
 	n.manager = devices.NewManager(n.log, n.health, n.clock)
 	specs, metrics := n.deviceSpecs(devCtx)
 	specs = append(specs, n.gpioSpecs(devCtx)...)
 	admin.Metrics = metrics
 	admin.Tests = n.printerTests()
-	if d, cats := n.dispenser(hallAPI); d != nil {
+	if d, cats := n.dispenser(issuer); d != nil {
 		admin.Categories = cats
 		admin.Dispense = func(ctx context.Context, category string) (any, error) {
 			got, err := d.Take(ctx, queue.IssueRequest{Category: category, Source: queue.SourceWalkIn}, "")

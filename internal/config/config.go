@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -104,6 +105,15 @@ type Hall struct {
 	// TokensFile holds the API's bearer tokens (JSON, mode 0600), made at first start if
 	// missing: {"terminal": [...], "manager": [...], "windows": {"1": "..."}}.
 	TokensFile string `toml:"tokens_file"`
+	// ShowMaskedName shows the masked name (张*) of a ticket taken with an ID card beside its
+	// call on the hall display. Names are never announced. Default false.
+	ShowMaskedName bool `toml:"show_masked_name"`
+	// URL of the hall node's LAN API, for a terminal node without the hall role (its queue
+	// runs there), e.g. "http://10.0.0.2:8081". Empty on the hall node itself.
+	URL string `toml:"url"`
+	// TerminalTokenFile holds this terminal's token for URL (one line; copy a "terminal"
+	// token from the hall node's tokens_file). Used only with URL.
+	TerminalTokenFile string `toml:"terminal_token_file"`
 }
 
 // Lines returns the configured line names.
@@ -337,6 +347,17 @@ func (c *Config) Validate(set *profiles.Set) error {
 		bad("hall.listen", "%q is not host:port: use e.g. \"127.0.0.1:8081\"", c.Hall.Listen)
 	} else if ip := net.ParseIP(host); !c.Hall.AllowRemote && host != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		bad("hall.listen", "%q is not a loopback address: set hall.allow_remote = true to serve terminals and windows on the hall LAN", c.Hall.Listen)
+	}
+	if c.Hall.URL != "" {
+		if u, err := url.Parse(c.Hall.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("hall.url", "%q is not an http(s) URL: use e.g. \"http://10.0.0.2:8081\"", c.Hall.URL)
+		}
+		if slices.Contains(c.Node.Roles, "hall") {
+			bad("hall.url", "is for a terminal whose queue runs on another node: remove it, or remove the hall role")
+		}
+		if c.Hall.TerminalTokenFile == "" {
+			bad("hall.terminal_token_file", "is required with hall.url: a file holding a terminal token of the hall node")
+		}
 	}
 	if c.Sim.Baud <= 0 {
 		bad("sim.baud", "%d is not a baud rate: use e.g. 115200", c.Sim.Baud)

@@ -64,6 +64,8 @@ func TestErrorsNameKeyAndFix(t *testing.T) {
 		{"bad role", strings.Replace(base, "[node]", "[node]\nroles = [\"kiosk\"]", 1), []string{"node.roles", "terminal"}},
 		{"bad timezone", strings.Replace(base, "[node]", "[node]\ntimezone = \"Beijing\"", 1), []string{"node.timezone", "Asia/Shanghai"}},
 		{"remote admin", base + "[admin]\nlisten = \"0.0.0.0:8080\"\n", []string{"admin.listen", "allow_remote"}},
+		{"bad hall url", base + "[hall]\nurl = \"10.0.0.2:8081\"\nterminal_token_file = \"t\"\n", []string{"hall.url", "http://"}},
+		{"hall url without token", base + "[hall]\nurl = \"http://10.0.0.2:8081\"\n", []string{"hall.terminal_token_file"}},
 		{"bad level", base + "[log]\nlevel = \"loud\"\n", []string{"log.level", "debug, info"}},
 		{"unknown profile", strings.Replace(base, "ga467-generic", "acme-9000", 1), []string{"device[0].profile", "acme-9000"}},
 		{"duplicate device", base + "[[device]]\nname = \"idcard\"\nprofile = \"ga467-generic\"\nport = \"/dev/ttyUSB1\"\n", []string{"device[1].name", "used twice"}},

@@ -38,6 +38,9 @@ type API struct {
 	HallName string
 	// Speaker makes call announcements; nil means the chime only.
 	Speaker *voice.Speaker
+	// ShowNames puts the masked name (张*) of a ticket taken with an ID card next to its call
+	// on the display ([hall] show_masked_name). Names are never announced.
+	ShowNames bool
 }
 
 // maxBody bounds every request body: nothing a client sends can make the node buffer more.
@@ -87,23 +90,26 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // queueError maps the engine's sentinel errors to HTTP statuses and stable codes.
+// errorCodes maps the queue's sentinel errors to HTTP; Client maps them back.
+var errorCodes = []struct {
+	err    error
+	status int
+	code   string
+}{
+	{queue.ErrNoTicket, http.StatusNotFound, "no_ticket"},
+	{queue.ErrUnknownWindow, http.StatusNotFound, "unknown_window"},
+	{queue.ErrUnknownCategory, http.StatusBadRequest, "unknown_category"},
+	{queue.ErrBadRequest, http.StatusBadRequest, "bad_request"},
+	{queue.ErrNotServed, http.StatusForbidden, "not_served"},
+	{queue.ErrWrongState, http.StatusConflict, "wrong_state"},
+	{queue.ErrWindowBusy, http.StatusConflict, "window_busy"},
+	{queue.ErrRangeExhausted, http.StatusConflict, "range_exhausted"},
+	{queue.ErrDailyCap, http.StatusConflict, "daily_cap"},
+	{queue.ErrClosed, http.StatusConflict, "closed"},
+}
+
 func queueError(w http.ResponseWriter, err error) {
-	for _, m := range []struct {
-		err    error
-		status int
-		code   string
-	}{
-		{queue.ErrNoTicket, http.StatusNotFound, "no_ticket"},
-		{queue.ErrUnknownWindow, http.StatusNotFound, "unknown_window"},
-		{queue.ErrUnknownCategory, http.StatusBadRequest, "unknown_category"},
-		{queue.ErrBadRequest, http.StatusBadRequest, "bad_request"},
-		{queue.ErrNotServed, http.StatusForbidden, "not_served"},
-		{queue.ErrWrongState, http.StatusConflict, "wrong_state"},
-		{queue.ErrWindowBusy, http.StatusConflict, "window_busy"},
-		{queue.ErrRangeExhausted, http.StatusConflict, "range_exhausted"},
-		{queue.ErrDailyCap, http.StatusConflict, "daily_cap"},
-		{queue.ErrClosed, http.StatusConflict, "closed"},
-	} {
+	for _, m := range errorCodes {
 		if errors.Is(err, m.err) {
 			writeError(w, m.status, m.code, err.Error())
 			return
@@ -247,6 +253,7 @@ type issueReq struct {
 	IDHash        string `json:"id_hash"`
 	Priority      string `json:"priority"`
 	AppointmentID string `json:"appointment_id"`
+	MaskedName    string `json:"masked_name"`
 }
 
 // IssueResponse is the answer to POST /hall/v1/tickets.
@@ -265,7 +272,7 @@ func (a *API) issue(w http.ResponseWriter, r *http.Request) {
 		req.Source = queue.SourceWalkIn
 	}
 	t, est, err := a.Issue(r.Context(), queue.IssueRequest{Category: req.Category, Source: req.Source,
-		IDHash: req.IDHash, Priority: req.Priority, AppointmentID: req.AppointmentID})
+		IDHash: req.IDHash, Priority: req.Priority, AppointmentID: req.AppointmentID, MaskedName: req.MaskedName})
 	if err != nil {
 		queueError(w, err)
 		return
@@ -409,6 +416,10 @@ func (a *API) publish(typ string, t queue.Ticket) {
 	if t.State == queue.Finished {
 		typ = "finished" // a recall past the maximum ends the ticket as no_show
 	}
-	a.hub().Publish(Event{Type: typ, Ticket: t.Number, Category: t.Category, Window: t.Window,
-		CallCount: t.CallCount, Outcome: string(t.Outcome), Reason: t.Reason})
+	e := Event{Type: typ, Ticket: t.Number, Category: t.Category, Window: t.Window,
+		CallCount: t.CallCount, Outcome: string(t.Outcome), Reason: t.Reason}
+	if a.ShowNames {
+		e.Name = t.MaskedName
+	}
+	a.hub().Publish(e)
 }

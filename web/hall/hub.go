@@ -19,6 +19,7 @@ type Event struct {
 	CallCount int    `json:"call_count,omitempty"`
 	Outcome   string `json:"outcome,omitempty"`
 	Reason    string `json:"reason,omitempty"` // e.g. print_failed
+	Name      string `json:"name,omitempty"`   // masked (张*), only when the hall shows names
 	At        string `json:"at"`
 }
 
