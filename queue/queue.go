@@ -82,8 +82,8 @@ type Ticket struct {
 	IDHash         string
 	AppointmentID  string
 	MaskedName     string // 张*, or ""
-	Window         int // the window that last called it; 0 if never called
-	CallCount      int // calls in the current call, 1 after CallNext, +1 per Recall
+	Window         int    // the window that last called it; 0 if never called
+	CallCount      int    // calls in the current call, 1 after CallNext, +1 per Recall
 
 	IssuedAt, CalledAt, StartedAt, FinishedAt time.Time // first call, first start; zero if not yet
 

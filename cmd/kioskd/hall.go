@@ -203,7 +203,8 @@ func (n *node) startHall() (api *hall.API, stop func(), err error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("hall.listen %s: %w", n.cfg.Hall.Listen, err)
 	}
-	api = &hall.API{Queue: q, Tokens: tokens, Hub: &hall.Hub{}, HallName: n.cfg.Node.HallName, Speaker: &voice.Speaker{}}
+	api = &hall.API{Queue: q, Tokens: tokens, Hub: &hall.Hub{}, HallName: n.cfg.Node.HallName, Speaker: &voice.Speaker{},
+		ShowNames: n.cfg.Hall.ShowMaskedName}
 	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	dayCtx, stopDays := context.WithCancel(context.Background())
