@@ -37,7 +37,9 @@ type Config struct {
 	Queue Queue `toml:"queue"`
 	// Hall is the hall LAN API (hall role).
 	Hall Hall `toml:"hall"`
-	Sim  Sim  `toml:"sim"`
+	// UI is the citizen touch screen (terminal role).
+	UI  UI  `toml:"ui"`
+	Sim Sim `toml:"sim"`
 }
 
 // GPIO names the cabinet's GPIO lines as the kernel's GPIO chips name them (e.g. "GPIO17"
@@ -201,6 +203,14 @@ func Default() *Config {
 		},
 		// Raspberry Pi style names; on a machine without GPIO chips they are reported skipped.
 		GPIO: GPIO{Presence: "GPIO17", Tamper: "GPIO27", LightGreen: "GPIO22", LightAmber: "GPIO23", LightRed: "GPIO24"},
+		// A small hall, so the touch screen has something to offer.
+		Queue: Queue{Categories: []QueueCategory{
+			{Code: "A", NameZH: "社保医保", NameEN: "Social and medical insurance", Windows: []int{1, 2}, AvgService: "5m"},
+			{Code: "B", NameZH: "户籍证件", NameEN: "Household registration and ID", Windows: []int{3}, AvgService: "8m"},
+			{Code: "C", NameZH: "不动产登记", NameEN: "Real estate registration", Windows: []int{4}, AvgService: "12m"},
+			{Code: "D", NameZH: "企业开办", NameEN: "Business registration", Windows: []int{5}, AvgService: "10m"},
+		}},
+		UI: UI{RequireID: []string{"B"}},
 	}
 	c.Provision()
 	return c
@@ -282,6 +292,7 @@ func (c *Config) Provision() {
 			c.Queue.Categories[i].Prefix = c.Queue.Categories[i].Code
 		}
 	}
+	c.UI.provision()
 	if c.Sim.Dir == "" {
 		c.Sim.Dir = "var/sim"
 	}
@@ -357,6 +368,12 @@ func (c *Config) Validate(set *profiles.Set) error {
 		}
 		if c.Hall.TerminalTokenFile == "" {
 			bad("hall.terminal_token_file", "is required with hall.url: a file holding a terminal token of the hall node")
+		}
+	}
+	c.UI.validate(bad)
+	for _, code := range c.UI.RequireID {
+		if slices.Contains(c.Node.Roles, "hall") && !slices.ContainsFunc(c.Queue.Categories, func(q QueueCategory) bool { return q.Code == code }) {
+			bad("ui.require_id", "names category %q, which is not in [[queue.category]]", code)
 		}
 	}
 	if c.Sim.Baud <= 0 {
