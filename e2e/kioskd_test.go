@@ -40,6 +40,8 @@ format = "json"
 name = "idcard"
 profile = "sim-idcard"
 port = "` + filepath.Join(dir, "sim", "idcard") + `"
+[ui]
+display = "headless"
 [sim]
 dir = "` + filepath.Join(dir, "sim") + `"
 baud = 115200

@@ -35,7 +35,13 @@ type Admin struct {
 	Tests map[string]func(context.Context) error
 	// Dispense takes and prints a ticket in a category (the ticket dispenser path), for
 	// technicians and for trying the kiosk before the touch UI; nil on nodes without one.
-	Dispense   func(ctx context.Context, category string) (any, error)
+	Dispense func(ctx context.Context, category string) (any, error)
+	// Screen serves the citizen screen as it is now (PNG), at GET /api/screen.png.
+	Screen http.HandlerFunc
+	// Layout serves the screen's name and touch targets (JSON), at GET /api/screen/layout.
+	Layout http.HandlerFunc
+	// Tap presses the citizen screen at ?x=&y= (simulator mode only), at POST /api/screen/tap.
+	Tap        http.HandlerFunc
 	Categories []string
 	Now        func() time.Time
 }
@@ -62,6 +68,15 @@ func (a *Admin) Handler() http.Handler {
 	mux.HandleFunc("POST /api/sim/{name}", a.simControl)
 	mux.HandleFunc("POST /api/devices/{name}/test", a.deviceTest)
 	mux.HandleFunc("POST /api/dispense", a.dispense)
+	if a.Screen != nil {
+		mux.HandleFunc("GET /api/screen.png", a.Screen)
+	}
+	if a.Layout != nil {
+		mux.HandleFunc("GET /api/screen/layout", a.Layout)
+	}
+	if a.Tap != nil {
+		mux.HandleFunc("POST /api/screen/tap", a.Tap)
+	}
 	return mux
 }
 

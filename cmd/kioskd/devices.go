@@ -19,6 +19,7 @@ import (
 	profiles "github.com/hallkiosk/hallkiosk/firmware-profiles"
 	"github.com/hallkiosk/hallkiosk/internal/config"
 	"github.com/hallkiosk/hallkiosk/internal/simctl"
+	"github.com/hallkiosk/hallkiosk/kiosk"
 	"github.com/hallkiosk/hallkiosk/web"
 )
 
@@ -80,8 +81,8 @@ func (n *node) deviceSpecs(ctx context.Context) ([]devices.Spec, []web.MetricsFu
 	return specs, metrics
 }
 
-// consumeCards stands in for the citizen session until the kiosk flows exist: it logs each
-// card (masked) and wipes it at once, so no personal data outlives the event.
+// consumeCards hands each card to the citizen session (which keeps only its hash and masked
+// forms) and wipes the driver's copy at once, so no personal data outlives the event.
 func (n *node) consumeCards(ctx context.Context, r *idcard.Reader) {
 	for {
 		select {
@@ -91,11 +92,14 @@ func (n *node) consumeCards(ctx context.Context, r *idcard.Reader) {
 			switch ev := ev.(type) {
 			case idcard.CardPresented:
 				n.log.Info("card presented", "device", r.String(), "card", ev.Card)
+				n.sessionInput(kiosk.CardPlaced{IDNumber: ev.Card.IDNumber, Name: ev.Card.Name})
 				ev.Card.Wipe()
 			case idcard.CardRemoved:
 				n.log.Info("card removed", "device", r.String())
+				n.sessionInput(kiosk.CardRemoved{})
 			case idcard.CardReadFailed:
 				n.log.Warn("card could not be read; place it again", "device", r.String(), "err", ev.Err)
+				n.sessionInput(kiosk.CardFailed{})
 			}
 		}
 	}
@@ -160,7 +164,7 @@ func triggerModel(t string) string {
 	return t
 }
 
-// consumeCodes stands in for the kiosk flows until they exist. A code may carry personal
+// consumeCodes hands each scanned code to the citizen session. A code may carry personal
 // data (an appointment's QR code), so only its length and symbology are logged.
 func (n *node) consumeCodes(ctx context.Context, s *barcode.Scanner) {
 	for {
@@ -170,6 +174,7 @@ func (n *node) consumeCodes(ctx context.Context, s *barcode.Scanner) {
 		case ev := <-s.Events():
 			if c, ok := ev.(barcode.CodeScanned); ok {
 				n.log.Info("code scanned", "device", s.String(), "bytes", len(c.Text), "symbology", c.Symbology)
+				n.sessionInput(kiosk.CodeScanned{Code: c.Text})
 			}
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/hallkiosk/hallkiosk/internal/config"
 	"github.com/hallkiosk/hallkiosk/internal/health"
 	"github.com/hallkiosk/hallkiosk/internal/store"
+	"github.com/hallkiosk/hallkiosk/kiosk"
 )
 
 // gpioSpecs builds the cabinet's GPIO devices. Without GPIO chips (a PC, CI, simulator
@@ -77,6 +78,7 @@ func (n *node) gpioSpecs(ctx context.Context) []devices.Spec {
 			l := hkgpio.NewStatusLight(out(g.LightGreen), out(g.LightAmber), out(g.LightRed), hkgpio.LightConfig{Name: "light", ActiveLow: g.LightActiveLow}, n.log, n.clock)
 			n.health.Report("light", health.OK, "gpio.ready", "status light on "+strings.Trim(g.LightGreen+","+g.LightAmber+","+g.LightRed, ","))
 			n.followHealth(ctx, l)
+			n.light.Store(l)
 			return l, nil
 		})
 	}
@@ -148,18 +150,23 @@ func (g *gpioSim) Exec(line string) string {
 	return "ok " + line
 }
 
-// followHealth keeps the status light on the node's overall health: green ok, amber
+// healthState is the status light for the node's overall health: green ok, amber
 // degraded, red down.
+func (n *node) healthState() hkgpio.LightState {
+	switch health.Overall(n.health.All()) {
+	case health.Degraded:
+		return hkgpio.LightDegraded
+	case health.Down:
+		return hkgpio.LightOutOfService
+	}
+	return hkgpio.LightOK
+}
+
+// followHealth keeps the status light on the node's overall health, except while a citizen
+// has called staff.
 func (n *node) followHealth(ctx context.Context, l *hkgpio.StatusLight) {
 	set := func() {
-		state := hkgpio.LightOK
-		switch health.Overall(n.health.All()) {
-		case health.Degraded:
-			state = hkgpio.LightDegraded
-		case health.Down:
-			state = hkgpio.LightOutOfService
-		}
-		if l.State() != hkgpio.LightStaffCalled && l.State() != state {
+		if state := n.healthState(); l.State() != hkgpio.LightStaffCalled && l.State() != state {
 			l.Set(state)
 		}
 	}
@@ -174,7 +181,13 @@ func (n *node) consumePresence(ctx context.Context, ps *hkgpio.PresenceSensor) {
 		case <-ctx.Done():
 			return
 		case ev := <-ps.Events():
-			n.log.Info("presence", "event", fmt.Sprintf("%T", ev))
+			n.log.Debug("presence", "event", fmt.Sprintf("%T", ev))
+			switch ev.(type) {
+			case hkgpio.PersonNear:
+				n.sessionInput(kiosk.PersonNear{})
+			case hkgpio.PersonLeft:
+				n.sessionInput(kiosk.PersonLeft{})
+			}
 		}
 	}
 }

@@ -1,5 +1,6 @@
-// Command kioskd runs a Hallkiosk node: devices, store, admin API (and, in later issues,
-// queue, kiosk UI and uplink). It is the only place that wires concrete parts together.
+// Command kioskd runs a Hallkiosk node: devices, store, admin API, hall queue and its LAN
+// API, and the citizen touch screen (and, in a later issue, the uplink). It is the only place
+// that wires concrete parts together.
 package main
 
 import (
@@ -13,12 +14,15 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
+	"sync/atomic"
 	"syscall"
 	"time"
 	_ "time/tzdata" // the hall's zone must resolve even on a minimal image
 
 	"github.com/hallkiosk/hallkiosk/devices"
 	"github.com/hallkiosk/hallkiosk/devices/escpos"
+	hkgpio "github.com/hallkiosk/hallkiosk/devices/gpio"
 	profiles "github.com/hallkiosk/hallkiosk/firmware-profiles"
 	"github.com/hallkiosk/hallkiosk/internal/clock"
 	"github.com/hallkiosk/hallkiosk/internal/config"
@@ -26,12 +30,19 @@ import (
 	"github.com/hallkiosk/hallkiosk/internal/logging"
 	"github.com/hallkiosk/hallkiosk/internal/sdnotify"
 	"github.com/hallkiosk/hallkiosk/internal/store"
+	"github.com/hallkiosk/hallkiosk/kiosk"
 	"github.com/hallkiosk/hallkiosk/queue"
+	"github.com/hallkiosk/hallkiosk/ui"
+	glfwui "github.com/hallkiosk/hallkiosk/ui/glfw"
 	"github.com/hallkiosk/hallkiosk/web"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
+
+// GLFW must be called from the main OS thread: the window runs on main's goroutine, which
+// this pins to the thread the process started on.
+func init() { runtime.LockOSThread() }
 
 func main() {
 	cfgPath := flag.String("config", "", "config file (TOML); see configs/kioskd.example.toml")
@@ -81,7 +92,44 @@ func run(cfgPath string, sim, checkOnly bool) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return (&node{cfg: cfg, profiles: set, log: log, sim: sim, clock: clock.Real{}}).run(ctx)
+	n := &node{cfg: cfg, profiles: set, log: log, sim: sim, clock: clock.Real{}, inputs: make(chan kiosk.Input, 64)}
+	scr := &screen{pointer: make(chan ui.Pointer, 256)}
+	scr.size = func() (int, int) { return cfg.UI.Width, cfg.UI.Height }
+	win, err := wantWindow(cfg.UI.Display, cfg.Node.Roles)
+	if err != nil || !win {
+		if err != nil {
+			return err
+		}
+		return n.run(ctx, scr)
+	}
+	// The window takes the main goroutine; the node runs beside it.
+	scr.window = glfwui.New(glfwui.Config{Fullscreen: cfg.UI.Fullscreen, Width: cfg.UI.Width, Height: cfg.UI.Height,
+		HideCursor: cfg.UI.HideCursor, Title: "Hallkiosk " + cfg.Node.HallName})
+	scr.size = func() (int, int) {
+		<-scr.window.Ready()
+		if sz := scr.window.Size(); sz.X > 0 && sz.Y > 0 {
+			return sz.X, sz.Y
+		}
+		return cfg.UI.Width, cfg.UI.Height
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- n.run(ctx, scr); cancel() }()
+	werr := scr.window.Run(ctx, &scr.frames, func(p ui.Pointer) {
+		select {
+		case scr.pointer <- p:
+		default: // a stalled session must not stall the window
+		}
+	})
+	if werr != nil && ctx.Err() == nil {
+		if cfg.UI.Display == "window" {
+			cancel()
+			return errors.Join(fmt.Errorf("ui: %w", werr), <-done)
+		}
+		log.Error("ui: the window could not be opened; running headless (/api/screen.png)", "err", werr)
+	}
+	return <-done
 }
 
 type node struct {
@@ -97,9 +145,11 @@ type node struct {
 	db       *store.DB
 	manager  *devices.Manager
 	report   devices.Report
+	light    atomic.Pointer[hkgpio.StatusLight] // set once the status light is up
+	inputs   chan kiosk.Input                   // to the citizen session
 }
 
-func (n *node) run(ctx context.Context) error {
+func (n *node) run(ctx context.Context, scr *screen) error {
 	started := n.clock.Now()
 	n.health = health.NewRegistry(n.clock.Now)
 	n.printers = map[string]*escpos.Printer{}
@@ -122,7 +172,10 @@ func (n *node) run(ctx context.Context) error {
 
 	// The admin API comes up first, so a technician can see what failed while devices start.
 	admin := &web.Admin{NodeID: n.cfg.Node.ID, Version: version, Started: started, Health: n.health,
-		Devices: func() devices.Report { return n.report }, Now: n.clock.Now}
+		Devices: func() devices.Report { return n.report }, Now: n.clock.Now, Screen: scr.screenPNG, Layout: scr.screenLayout}
+	if n.sim {
+		admin.Tap = scr.screenTap
+	}
 	ln, err := net.Listen("tcp", n.cfg.Admin.Listen)
 	if err != nil {
 		return fmt.Errorf("admin.listen %s: %w", n.cfg.Admin.Listen, err)
@@ -156,7 +209,8 @@ func (n *node) run(ctx context.Context) error {
 	specs = append(specs, n.gpioSpecs(devCtx)...)
 	admin.Metrics = metrics
 	admin.Tests = n.printerTests()
-	if d, cats := n.dispenser(issuer); d != nil {
+	disp, cats := n.dispenser(issuer)
+	if d := disp; d != nil {
 		admin.Categories = cats
 		admin.Dispense = func(ctx context.Context, category string) (any, error) {
 			got, err := d.Take(ctx, queue.IssueRequest{Category: category, Source: queue.SourceWalkIn}, "")
@@ -173,6 +227,11 @@ func (n *node) run(ctx context.Context) error {
 		}
 	}
 	n.report = n.manager.Start(devCtx, specs)
+	if err := n.startSession(devCtx, scr, issuer, disp); err != nil {
+		cancelDevices()
+		n.manager.Wait()
+		return fmt.Errorf("ui: %w", err)
+	}
 
 	if ok, err := sdnotify.Notify("READY=1"); err != nil {
 		n.log.Warn("sd_notify", "err", err)

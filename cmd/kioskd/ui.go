@@ -1,0 +1,334 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"image"
+	"image/png"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/hallkiosk/hallkiosk/devices/gpio"
+	"github.com/hallkiosk/hallkiosk/internal/store"
+	"github.com/hallkiosk/hallkiosk/kiosk"
+	"github.com/hallkiosk/hallkiosk/queue"
+	"github.com/hallkiosk/hallkiosk/ui"
+	glfwui "github.com/hallkiosk/hallkiosk/ui/glfw"
+	"github.com/hallkiosk/hallkiosk/web/hall"
+)
+
+// screen is the terminal's citizen screen: frames for whichever presenter shows them, and the
+// pointer input that presenter reports.
+type screen struct {
+	frames  ui.Frames
+	pointer chan ui.Pointer
+	size    func() (w, h int)
+	window  *glfwui.Window // nil: headless
+	name    atomic.Value   // string: the Name of the screen shown
+}
+
+// wantWindow decides between the GLFW window and headless from [ui] display and $DISPLAY.
+func wantWindow(display string, roles []string) (bool, error) {
+	if !slices.Contains(roles, "terminal") {
+		return false, nil
+	}
+	switch display {
+	case "window":
+		if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+			return false, errors.New("ui.display = \"window\" but there is no display ($DISPLAY is unset): start kioskd in the kiosk's X session, or set ui.display = \"auto\"")
+		}
+		return true, nil
+	case "auto":
+		return os.Getenv("DISPLAY") != "", nil
+	}
+	return false, nil
+}
+
+// loadDeploymentKey reads the key that makes id_hash (HMAC-SHA256 of ID numbers), creating a
+// random one (mode 0600) at first start. Enrolment with the platform will replace it.
+func loadDeploymentKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		if len(b) < 32 {
+			return nil, fmt.Errorf("deployment key %s is %d bytes; want 32: remove it to make a new one", path, len(b))
+		}
+		return b[:32], nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("deployment key: %w", err)
+	}
+	k := make([]byte, 32)
+	rand.Read(k)
+	if err := writeFileAtomic(path, k, 0o600); err != nil {
+		return nil, fmt.Errorf("deployment key: %w", err)
+	}
+	return k, nil
+}
+
+// localHall is HallInfo over this node's queue.
+type localHall struct{ q *queue.Queue }
+
+func (h localHall) Categories() []queue.Category { return h.q.Config().Categories }
+func (h localHall) Estimate(ctx context.Context, c string) (queue.Estimate, error) {
+	return h.q.Estimate(ctx, c)
+}
+
+// remoteHall is HallInfo over the hall node's API; categories are read once and kept.
+type remoteHall struct {
+	c    *hall.Client
+	mu   sync.Mutex
+	cats []queue.Category
+}
+
+func (h *remoteHall) Categories() []queue.Category {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.cats == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		h.cats, _ = h.c.Categories(ctx)
+	}
+	return h.cats
+}
+
+func (h *remoteHall) Estimate(ctx context.Context, c string) (queue.Estimate, error) {
+	return h.c.Estimate(ctx, c)
+}
+
+// helpLight blinks the status light while staff are called, then returns it to health.
+type helpLight struct{ n *node }
+
+func (h helpLight) Help(on bool) {
+	l := h.n.light.Load()
+	if l == nil {
+		return
+	}
+	if on {
+		l.Set(gpio.LightStaffCalled)
+		return
+	}
+	l.Set(h.n.healthState())
+}
+
+// outboxAlerts records hall.help_requested in the outbox, so the request reaches the
+// platform and the dashboard even after a network outage.
+type outboxAlerts struct{ n *node }
+
+func (a outboxAlerts) HelpRequested(ctx context.Context, terminal, screen string) error {
+	return a.n.db.Write(ctx, func(tx *sql.Tx) error {
+		_, _, err := store.AppendOutbox(tx, "business", "hall.help_requested", a.n.clock.Now(),
+			map[string]string{"terminal": terminal, "screen": screen})
+		return err
+	})
+}
+
+// espeakVoice speaks elderly-mode prompts with espeak-ng on the default sound device, one at a
+// time: a new prompt interrupts the one still speaking.
+type espeakVoice struct {
+	n   *node
+	mu  sync.Mutex
+	cmd *exec.Cmd
+	bad bool
+}
+
+func (v *espeakVoice) Prompt(lang, text string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.bad {
+		return
+	}
+	if v.cmd != nil && v.cmd.Process != nil {
+		v.cmd.Process.Kill()
+	}
+	voice := "cmn"
+	if lang == "en" {
+		voice = "en"
+	}
+	v.cmd = exec.Command("espeak-ng", "-v", voice, "-s", "140", text)
+	if err := v.cmd.Start(); err != nil {
+		v.bad = true
+		v.n.log.Warn("ui: voice prompts are off: espeak-ng cannot run", "err", err)
+		return
+	}
+	go v.cmd.Wait()
+}
+
+// startSession runs the citizen session on this node's devices and queue: it renders every
+// screen the session shows into frames and turns pointer input into session input.
+func (n *node) startSession(ctx context.Context, scr *screen, issuer kiosk.Issuer, disp *kiosk.Dispenser) error {
+	if !slices.Contains(n.cfg.Node.Roles, "terminal") {
+		return nil
+	}
+	fonts, err := ui.LoadFonts(n.cfg.UI.Font)
+	if err != nil {
+		return err
+	}
+	key, err := loadDeploymentKey(filepath.Join(filepath.Dir(n.cfg.Store.Path), "deployment.key"))
+	if err != nil {
+		return err
+	}
+	d := kiosk.Deps{Clock: n.clock, Health: n.health.All, Log: n.log, IDKey: key,
+		Light: helpLight{n}, Alerts: outboxAlerts{n}, Voice: &espeakVoice{n: n},
+		Online: func() bool { return !n.cfg.UI.Offline }}
+	if disp != nil {
+		d.Tickets = disp
+	}
+	switch c := issuer.(type) {
+	case *hall.API:
+		d.Hall = localHall{c.Queue}
+	case *hall.Client:
+		d.Hall = &remoteHall{c: c}
+	}
+	switch {
+	case n.cfg.UI.Appointments != "":
+		if d.Appointments, err = kiosk.LoadAppointments(n.cfg.UI.Appointments); err != nil {
+			return fmt.Errorf("ui.appointments: %w", err)
+		}
+	case n.sim:
+		d.Appointments = simAppointments(n.clock.Now(), n.cfg.Location())
+	}
+	idle, elderly := n.cfg.UI.IdleTimeouts()
+	req := map[string]bool{}
+	for _, c := range n.cfg.UI.RequireID {
+		req[c] = true
+	}
+	printer := ""
+	if disp != nil {
+		for _, dev := range n.cfg.Devices {
+			if _, ok := n.printers[dev.Name]; ok {
+				printer = dev.Name
+				break
+			}
+		}
+	}
+	sess := kiosk.NewSession(kiosk.Config{Terminal: n.cfg.Node.ID, HallName: n.cfg.Node.HallName, RequireID: req,
+		Idle: idle, ElderlyIdle: elderly, TicketQR: n.cfg.UI.TicketQR, PrinterComponent: printer, Location: n.cfg.Location()}, d)
+
+	w, h := scr.size()
+	r := ui.NewRenderer(fonts, ui.Options{Size: image.Pt(w, h), DPI: n.cfg.UI.DPI})
+	show := func(s ui.Screen, m ui.Mode) {
+		img, l := r.Render(s, m)
+		scr.name.Store(s.Name)
+		scr.frames.Put(img, l)
+	}
+	go func() {
+		var g ui.Gestures
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case p := <-scr.pointer:
+				_, l, _ := scr.frames.Latest()
+				for _, ev := range g.Feed(p, l) {
+					n.sessionInput(kiosk.UIEvent{Event: ev})
+				}
+			}
+		}
+	}()
+	go sess.Run(ctx, n.inputs, show)
+	n.log.Info("citizen screen", "presenter", presenterName(scr), "size", fmt.Sprintf("%dx%d", w, h), "font", fonts.String())
+	if scr.window == nil {
+		n.log.Info("no display: the screen is served at /api/screen.png (headless)")
+	}
+	return nil
+}
+
+func presenterName(s *screen) string {
+	if s.window != nil {
+		return s.window.String()
+	}
+	return "headless"
+}
+
+// sessionInput hands a device or screen event to the session; when the session is busy
+// (printing) and its queue is full the event is dropped rather than stall a device loop.
+func (n *node) sessionInput(in kiosk.Input) {
+	select {
+	case n.inputs <- in:
+	default:
+		n.log.Warn("session busy; input dropped", "input", fmt.Sprintf("%T", in))
+	}
+}
+
+// screenPNG serves the latest frame: what the citizen sees, for technicians and tests.
+func (scr *screen) screenPNG(w http.ResponseWriter, r *http.Request) {
+	img, _, seq := scr.frames.Latest()
+	if seq == 0 {
+		http.Error(w, "no screen drawn yet", http.StatusServiceUnavailable)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "no-store")
+	(&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(w, img)
+}
+
+// screenLayout serves the name of the screen shown and its touch targets, so technicians
+// and tests can find a button without guessing coordinates.
+func (scr *screen) screenLayout(w http.ResponseWriter, r *http.Request) {
+	_, l, seq := scr.frames.Latest()
+	if seq == 0 || l == nil {
+		http.Error(w, "no screen drawn yet", http.StatusServiceUnavailable)
+		return
+	}
+	type target struct {
+		ID string `json:"id"`
+		X  int    `json:"x"`
+		Y  int    `json:"y"`
+		W  int    `json:"w"`
+		H  int    `json:"h"`
+	}
+	name, _ := scr.name.Load().(string)
+	doc := struct {
+		Screen  string   `json:"screen"`
+		Seq     uint64   `json:"seq"`
+		Targets []target `json:"targets"`
+	}{Screen: name, Seq: seq}
+	for _, t := range l.Targets {
+		doc.Targets = append(doc.Targets, target{t.ID, t.Rect.Min.X, t.Rect.Min.Y, t.Rect.Dx(), t.Rect.Dy()})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(doc)
+}
+
+// screenTap presses and releases at x,y as if a finger did (-sim only: POST
+// /api/screen/tap?x=&y=), so the headless screen can be driven from a script.
+func (scr *screen) screenTap(w http.ResponseWriter, r *http.Request) {
+	x, errX := strconv.Atoi(r.FormValue("x"))
+	y, errY := strconv.Atoi(r.FormValue("y"))
+	sw, sh := scr.size()
+	if errX != nil || errY != nil || x < 0 || y < 0 || x >= sw || y >= sh {
+		http.Error(w, fmt.Sprintf("x and y must be pixel coordinates inside the %dx%d screen", sw, sh), http.StatusBadRequest)
+		return
+	}
+	for _, k := range []ui.PointerKind{ui.PointerDown, ui.PointerUp} {
+		select {
+		case scr.pointer <- ui.Pointer{Kind: k, X: x, Y: y}:
+		case <-r.Context().Done():
+			return
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// simAppointments are today's demonstration appointments in -sim mode: one due now, one
+// later today, one that ended an hour ago.
+func simAppointments(now time.Time, loc *time.Location) *kiosk.AppointmentBook {
+	now = now.In(loc).Truncate(time.Minute)
+	b, _ := kiosk.NewAppointmentBook([]kiosk.Appointment{
+		{ID: "sim-appt-1", Code: "YY0001", Category: "A", Start: now.Add(-10 * time.Minute), End: now.Add(50 * time.Minute), NameMasked: "张*"},
+		{ID: "sim-appt-2", Code: "YY0002", Category: "C", Start: now.Add(3 * time.Hour), End: now.Add(4 * time.Hour), NameMasked: "李*"},
+		{ID: "sim-appt-3", Code: "YY0003", Category: "B", Start: now.Add(-3 * time.Hour), End: now.Add(-time.Hour), NameMasked: "王*"},
+	})
+	return b
+}

@@ -1,0 +1,235 @@
+package e2e
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/png"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// xvfb starts a virtual X server on a free display and returns its name (":N").
+func xvfb(t *testing.T, w, h int) string {
+	t.Helper()
+	for _, tool := range []string{"Xvfb", "xdotool", "xwd", "convert", "zbarimg"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed (apt-get install xvfb xdotool x11-apps imagemagick zbar-tools; make test does it)", tool)
+		}
+	}
+	r, wr, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", fmt.Sprintf("%dx%dx24", w, h), "-nolisten", "tcp", "-noreset")
+	cmd.ExtraFiles = []*os.File{wr}
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	wr.Close()
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	num := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(r).ReadString('\n')
+		num <- strings.TrimSpace(line)
+	}()
+	select {
+	case n := <-num:
+		if n == "" {
+			t.Fatal("Xvfb did not report a display number")
+		}
+		return ":" + n
+	case <-time.After(20 * time.Second):
+		t.Fatal("Xvfb did not start within 20 s")
+	}
+	return ""
+}
+
+type screenLayout struct {
+	Screen  string `json:"screen"`
+	Seq     uint64 `json:"seq"`
+	Targets []struct {
+		ID         string `json:"id"`
+		X, Y, W, H int
+	} `json:"targets"`
+}
+
+// waitScreen polls /api/screen/layout until the named screen is shown.
+func waitScreen(t *testing.T, base, name string, within time.Duration) screenLayout {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	var l screenLayout
+	for {
+		resp, err := http.Get(base + "/api/screen/layout")
+		if err == nil {
+			l = screenLayout{}
+			json.NewDecoder(resp.Body).Decode(&l)
+			resp.Body.Close()
+			if l.Screen == name {
+				return l
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("screen %q did not appear within %s (showing %q, err %v)", name, within, l.Screen, err)
+		}
+		time.Sleep(30 * time.Millisecond)
+	}
+}
+
+// click presses the centre of the target with id through the X server, as a finger would.
+func click(t *testing.T, display string, l screenLayout, id string) {
+	t.Helper()
+	for _, tg := range l.Targets {
+		if tg.ID == id {
+			x, y := tg.X+tg.W/2, tg.Y+tg.H/2
+			xdo(t, display, "mousemove", fmt.Sprint(x), fmt.Sprint(y), "click", "1")
+			return
+		}
+	}
+	t.Fatalf("screen %q has no target %q: %+v", l.Screen, id, l.Targets)
+}
+
+func xdo(t *testing.T, display string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("xdotool", args...)
+	cmd.Env = append(os.Environ(), "DISPLAY="+display)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("xdotool %v: %v: %s", args, err, out)
+	}
+}
+
+// xScreenshot captures the X screen as the citizen sees it.
+func xScreenshot(t *testing.T, display, path string) image.Image {
+	t.Helper()
+	cmd := exec.Command("sh", "-c", "xwd -root -silent -display "+display+" | convert xwd:- png:"+path)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("screenshot: %v: %s", err, out)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// TestKioskdTouchScreenTakeTicket is the citizen's "take a ticket" on the real GLFW window
+// under Xvfb, with real X pointer input: the simulated printer prints the ticket, the
+// screen shows it, and the on-screen QR code decodes to the printed number.
+func TestKioskdTouchScreenTakeTicket(t *testing.T) {
+	display := xvfb(t, 1280, 800)
+	dir := t.TempDir()
+	addr := freePort(t)
+	base := "http://" + addr
+	cfg := writeConfig(t, dir, addr, "")
+	b, _ := os.ReadFile(cfg)
+	extra := `[[device]]
+name = "printer"
+profile = "sim-printer"
+port = "` + filepath.Join(dir, "sim", "printer") + `"
+[ui]
+display = "window"
+fullscreen = true
+hide_cursor = true
+`
+	os.WriteFile(cfg, []byte(strings.Replace(strings.Replace(string(b), "[ui]\ndisplay = \"headless\"\n", "", 1), "[sim]", extra+"[sim]", 1)), 0o644)
+
+	cmd := exec.Command(filepath.Join(bin, "kioskd"), "-sim", "-config", cfg)
+	cmd.Env = append(os.Environ(), "DISPLAY="+display, "MESA_SHADER_CACHE_DISABLE=true")
+	out := newSyncBuf()
+	cmd.Stdout, cmd.Stderr = io.MultiWriter(&logs, out), io.MultiWriter(&logs, out)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	waitComponent(t, base, "printer", "ok", "printer.ready", 20*time.Second)
+	(&proc{cmd: cmd, out: out}).waitOutput(t, `"presenter":"glfw fullscreen`, 20*time.Second)
+
+	l := waitScreen(t, base, "attract", 10*time.Second)
+	xdo(t, display, "mousemove", "640", "400", "click", "1") // any touch wakes it
+	l = waitScreen(t, base, "home", 5*time.Second)
+	click(t, display, l, "tile:ticket")
+	l = waitScreen(t, base, "ticket.category", 5*time.Second)
+	click(t, display, l, "cat:A")
+	l = waitScreen(t, base, "ticket.card", 5*time.Second)
+	click(t, display, l, "skip")
+	l = waitScreen(t, base, "ticket.done", 15*time.Second)
+
+	// The printer simulator cut exactly one ticket, A001.
+	txt, err := os.ReadFile(filepath.Join(dir, "sim", "printer-out", "001.txt"))
+	if err != nil || !strings.Contains(string(txt), "A001") {
+		t.Fatalf("printed ticket: %v\n%s", err, txt)
+	}
+	// What X shows is the frame kioskd drew (pixel for pixel), and its QR code is the ticket.
+	var shot image.Image
+	var frame image.Image
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		shot = xScreenshot(t, display, filepath.Join(dir, "screen.png"))
+		resp, err := http.Get(base + "/api/screen.png")
+		if err != nil {
+			t.Fatal(err)
+		}
+		frame, err = png.Decode(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if samePixels(shot, frame) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the X screen differs from the frame kioskd drew (see %s)", filepath.Join(dir, "screen.png"))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if got := zbar(t, filepath.Join(dir, "screen.png")); got != "A001" {
+		t.Errorf("QR code on screen = %q; want A001", got)
+	}
+
+	cmd.Process.Signal(os.Interrupt)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("kioskd exited with %v after SIGINT\n%s", err, out.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("kioskd did not stop within 10 s of SIGINT")
+	}
+}
+
+func samePixels(a, b image.Image) bool {
+	if a.Bounds() != b.Bounds() {
+		return false
+	}
+	r := a.Bounds()
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			ar, ag, ab, _ := a.At(x, y).RGBA()
+			br, bg, bb, _ := b.At(x, y).RGBA()
+			if ar>>8 != br>>8 || ag>>8 != bg>>8 || ab>>8 != bb>>8 {
+				return false
+			}
+		}
+	}
+	return true
+}

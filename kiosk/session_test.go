@@ -1,0 +1,340 @@
+package kiosk
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+
+	"github.com/hallkiosk/hallkiosk/internal/health"
+	"github.com/hallkiosk/hallkiosk/ui"
+)
+
+func TestIdle(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		elderly bool
+		idle    time.Duration
+	}{
+		{"standard", false, 60 * time.Second},
+		{"elderly", true, 180 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t)
+			r.tap("tile:ticket")
+			if tc.elderly {
+				r.tap("home", "elderly", "tile:ticket")
+			}
+			r.tap("cat:A")
+			r.want(ScreenCard)
+			r.advance(tc.idle - time.Second)
+			if r.view().Modal != nil {
+				t.Fatalf("prompt after %v; want it after %v", tc.idle-time.Second, tc.idle)
+			}
+			r.advance(time.Second)
+			m := r.view().Modal
+			if m == nil || m.Title != r.zh("more.title") || m.Text != r.zh("more.text", 20) {
+				t.Fatalf("modal after %v = %+v; want the more-time prompt with 20 s", tc.idle, m)
+			}
+			r.advance(5 * time.Second)
+			if m := r.view().Modal; m == nil || m.Text != r.zh("more.text", 15) {
+				t.Errorf("countdown = %+v; want 15 s", m)
+			}
+			// Device events and taps outside the prompt change nothing while it is up.
+			r.do(CardPlaced{IDNumber: testID, Name: testName})
+			r.tap("skip")
+			if r.s.card != nil || len(r.taker.reqs) > 0 {
+				t.Fatal("input behind the prompt was acted on")
+			}
+			r.tap("more.yes")
+			r.want(ScreenCard)
+			if r.view().Modal != nil {
+				t.Fatal("prompt still up after more.yes")
+			}
+			r.advance(tc.idle)
+			r.advance(19 * time.Second)
+			r.want(ScreenCard)
+			r.advance(time.Second)
+			r.want(ScreenAttract)
+			if h := r.s.held(); len(h) > 0 {
+				t.Errorf("after the idle end the session holds %v", h)
+			}
+		})
+	}
+}
+
+func TestPromptDeclined(t *testing.T) {
+	r := newRig(t)
+	r.do(CardPlaced{IDNumber: testID, Name: testName})
+	r.advance(60 * time.Second)
+	r.tap("more.no")
+	r.want(ScreenAttract)
+	if h := r.s.held(); len(h) > 0 {
+		t.Errorf("session holds %v after more.no", h)
+	}
+}
+
+func TestResultScreenEndsByItself(t *testing.T) {
+	r := newRig(t)
+	skipA(r)
+	r.want(ScreenTicketDone)
+	r.advance(19 * time.Second)
+	r.want(ScreenTicketDone)
+	r.advance(time.Second)
+	r.want(ScreenAttract)
+	skipA(r)
+	r.do(PersonLeft{})
+	r.want(ScreenAttract)
+}
+
+func TestElderly(t *testing.T) {
+	r := newRig(t)
+	r.hall.cats = testCategories(10)
+	r.tap("elderly")
+	if _, m := r.s.View(); !m.Elderly {
+		t.Fatal("Mode.Elderly false after the elderly button")
+	}
+	if !slices.Contains(r.voice.said, "zh:"+r.zh("home.title")) {
+		t.Errorf("voice said %q; want the home instruction", r.voice.said)
+	}
+	r.tap("tile:ticket")
+	pageIDs := func() []string {
+		ts, _ := widget[ui.Tiles](r.view())
+		var ids []string
+		for _, it := range ts.Items {
+			ids = append(ids, it.ID)
+		}
+		return ids
+	}
+	for page, want := range [][]string{{"cat:A", "cat:B", "cat:C", "cat:D"}, {"cat:E", "cat:F", "cat:G", "cat:H"}, {"cat:J", "cat:K"}} {
+		if got := pageIDs(); !slices.Equal(got, want) {
+			t.Errorf("page %d = %v; want %v", page+1, got, want)
+		}
+		if !has(r.view(), r.zh("page.of", page+1, 3)) {
+			t.Errorf("page %d: no page indicator", page+1)
+		}
+		r.tap("page.next")
+	}
+	if !slices.Contains(r.voice.said, "zh:"+r.zh("category.subtitle")) {
+		t.Errorf("voice said %q; want the category instruction", r.voice.said)
+	}
+	r.tap("lang")
+	if last := r.voice.said[len(r.voice.said)-1]; last != "en:"+r.cat.T("en", "category.subtitle") {
+		t.Errorf("after the language switch the voice said %q", last)
+	}
+	r.tap("cat:J")
+	r.do(CardPlaced{IDNumber: testID, Name: testName})
+	r.want(ScreenTicketDone)
+	for _, said := range r.voice.said {
+		if strings.Contains(said, "张") || strings.Contains(said, testID) {
+			t.Errorf("voice said personal data: %q", said)
+		}
+	}
+
+	// Standard mode pages 9 at a time.
+	r2 := newRig(t)
+	r2.hall.cats = testCategories(10)
+	r2.tap("tile:ticket")
+	if ts, _ := widget[ui.Tiles](r2.view()); len(ts.Items) != 9 {
+		t.Errorf("standard mode shows %d categories; want 9", len(ts.Items))
+	}
+	if len(r2.voice.said) > 0 {
+		t.Errorf("voice spoke in standard mode: %q", r2.voice.said)
+	}
+}
+
+func TestLanguageSwitch(t *testing.T) {
+	// Every screen in English has no Chinese but the hall's name and the switch back. (The
+	// attract loop is always in the default language: the switch wakes the kiosk.)
+	for name, path := range screenPaths {
+		if name == ScreenAttract {
+			continue
+		}
+		t.Run(name, func(t *testing.T) {
+			r := newRig(t)
+			r.mode = func(r *rig) { r.tap("lang") }
+			r.start()
+			path(r)
+			r.want(name)
+			sc, m := r.s.View()
+			if m.Lang != "en" {
+				t.Fatalf("Mode.Lang = %q; want en", m.Lang)
+			}
+			check := func(sc ui.Screen) {
+				for _, s := range texts(sc) {
+					if s == sc.Status.Hall || s == r.cat.T("en", "action.lang") {
+						continue
+					}
+					if strings.ContainsFunc(s, func(c rune) bool { return unicode.Is(unicode.Han, c) }) {
+						t.Errorf("%s in English shows %q", sc.Name, s)
+					}
+					if strings.Contains(s, "⟦") {
+						t.Errorf("%s shows a missing key: %q", sc.Name, s)
+					}
+				}
+			}
+			check(sc)
+			r.tap("lang")
+			if _, m := r.s.View(); m.Lang != "zh" {
+				t.Errorf("second switch: Lang = %q; want zh", m.Lang)
+			}
+			r.tap("lang")
+			r.advance(time.Minute) // the prompt, or the end of a result screen
+			if sc := r.view(); sc.Name != ScreenAttract {
+				if sc.Modal == nil {
+					t.Errorf("no prompt on %s after a minute", sc.Name)
+				}
+				check(sc)
+			}
+		})
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, path := range []struct {
+		screen string
+		to     func(r *rig)
+	}{
+		{ScreenHome, func(r *rig) {}},
+		{ScreenCard, func(r *rig) { r.tap("tile:ticket", "cat:A") }},
+		{ScreenApptEnter, func(r *rig) { r.tap("tile:appointment") }},
+		{ScreenTicketDone, skipA},
+		{ScreenPrintFailed, func(r *rig) { r.taker.printErr = context.DeadlineExceeded; skipA(r) }},
+	} {
+		t.Run(path.screen, func(t *testing.T) {
+			r := newRig(t)
+			r.tap("x")
+			path.to(r)
+			if !slices.ContainsFunc(r.view().Actions, func(b ui.Button) bool { return b.ID == "help" }) {
+				t.Fatalf("no help button on %s", path.screen)
+			}
+			r.tap("help")
+			if !slices.Equal(r.light.calls, []bool{true}) || !slices.Equal(r.alerts.screens, []string{"T1/" + path.screen}) {
+				t.Fatalf("light %v, alerts %v; want one blink and one alert from %s", r.light.calls, r.alerts.screens, path.screen)
+			}
+			if !has(r.view(), r.zh("help.coming")) {
+				t.Error("no confirmation on screen")
+			}
+			r.clk.Advance(10 * time.Second)
+			r.tap("help")
+			if len(r.alerts.screens) != 1 {
+				t.Errorf("second call within 30 s raised %d alerts; want 1", len(r.alerts.screens))
+			}
+			r.clk.Advance(20 * time.Second)
+			r.tap("help")
+			if len(r.alerts.screens) != 2 {
+				t.Errorf("call after 30 s raised %d alerts in all; want 2", len(r.alerts.screens))
+			}
+			r.tap("home", "lang")
+			r.advance(time.Hour)
+			r.advance(time.Hour)
+			r.want(ScreenAttract)
+			if r.light.calls[len(r.light.calls)-1] {
+				t.Error("the light still blinks after the session ended")
+			}
+		})
+	}
+	// Every screen has the language switch and the staff call, the attract loop included.
+	for name, path := range screenPaths {
+		r := newRig(t)
+		path(r)
+		var ids []string
+		for _, b := range r.view().Actions {
+			ids = append(ids, b.ID)
+		}
+		if !slices.Contains(ids, "help") || !slices.Contains(ids, "lang") {
+			t.Errorf("%s actions %v; want help and lang", name, ids)
+		}
+	}
+}
+
+func TestHomeFollowsPrinterHealth(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		st      []health.Status
+		enabled bool
+	}{
+		{"no report", nil, true},
+		{"ok", []health.Status{{Component: "printer", State: health.OK}}, true},
+		{"paper low", []health.Status{{Component: "printer", State: health.Degraded, Code: "printer.paper_low"}}, true},
+		{"paper out", []health.Status{{Component: "printer", State: health.Degraded, Code: "printer.paper_out"}}, false},
+		{"down", []health.Status{{Component: "printer", State: health.Down, Code: "printer.offline"}}, false},
+		{"other component down", []health.Status{{Component: "idcard", State: health.Down}}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t)
+			r.health = tc.st
+			r.tap("x")
+			sc := r.view()
+			tl, ok := tile(sc, "tile:ticket")
+			if !ok {
+				t.Fatal("no ticket tile")
+			}
+			if tl.Disabled == tc.enabled {
+				t.Errorf("ticket tile disabled = %v; want %v", tl.Disabled, !tc.enabled)
+			}
+			if !tc.enabled && tl.Reason != r.zh("home.ticket.unavailable") {
+				t.Errorf("reason = %q; want %q", tl.Reason, r.zh("home.ticket.unavailable"))
+			}
+			r.tap("tile:ticket")
+			r.do(CardPlaced{IDNumber: testID, Name: testName})
+			if got := r.view().Name; tc.enabled != (got != ScreenHome) {
+				t.Errorf("after tapping the tile and placing a card: %s", got)
+			}
+		})
+	}
+	// A flow that does not exist has no tile.
+	r := newRig(t)
+	r.s.d.Appointments = nil
+	r.tap("x")
+	if _, ok := tile(r.view(), "tile:appointment"); ok {
+		t.Error("appointment tile without an appointment book")
+	}
+}
+
+func TestDeviceEventsOutsideTheirFlowAreIgnored(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		to   func(r *rig)
+		in   Input
+	}{
+		{"card on appointment entry", func(r *rig) { r.tap("tile:appointment") }, CardPlaced{IDNumber: testID, Name: testName}},
+		{"card on ticket done", skipA, CardPlaced{IDNumber: testID, Name: testName}},
+		{"card on appointment early", func(r *rig) { r.do(CodeScanned{Code: "1002"}) }, CardPlaced{IDNumber: testID, Name: testName}},
+		{"code on category", func(r *rig) { r.tap("tile:ticket") }, CodeScanned{Code: "1001"}},
+		{"code on card screen", func(r *rig) { r.tap("tile:ticket", "cat:A") }, CodeScanned{Code: "1001"}},
+		{"code on ticket done", skipA, CodeScanned{Code: "1001"}},
+		{"card failed on home", func(r *rig) { r.tap("x") }, CardFailed{}},
+		{"presence on category", func(r *rig) { r.tap("tile:ticket") }, PersonNear{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig(t)
+			tc.to(r)
+			before, n := r.view(), len(r.taker.reqs)
+			r.do(tc.in)
+			if after := r.view(); after.Name != before.Name || len(r.taker.reqs) != n || r.s.card != nil && before.Name != ScreenCategory {
+				t.Errorf("%T on %s moved to %s (requests %d -> %d)", tc.in, before.Name, after.Name, n, len(r.taker.reqs))
+			}
+			if r.s.card != nil {
+				t.Error("the card was kept")
+			}
+		})
+	}
+}
+
+func TestOfflineBadge(t *testing.T) {
+	r := newRig(t)
+	if sc := r.view(); sc.Status.Offline {
+		t.Error("offline while online")
+	}
+	r.online = false
+	sc := r.view()
+	if !sc.Status.Offline || sc.Status.OfflineText != r.zh("status.offline") {
+		t.Errorf("status = %+v; want the offline badge", sc.Status)
+	}
+	if sc.Status.Hall != "朝阳区政务服务中心" || !sc.Status.Clock.Equal(t0) {
+		t.Errorf("status = %+v; want the hall and 09:40", sc.Status)
+	}
+}
