@@ -71,6 +71,10 @@ type Config struct {
 	// EarlyCheckIn is how long before its slot an appointment may check in (default 30 min),
 	// LateGrace how long after the slot's end (default 15 min).
 	EarlyCheckIn, LateGrace time.Duration
+	// GreenAge: a card holder at least this old (from the birth date in the ID number) gets the
+	// green channel (绿色通道), called before other walk-ins. Default 60 (老年人权益保障法);
+	// negative turns it off.
+	GreenAge int
 	// TicketQR is the QR content of a ticket on screen: a fmt pattern with one %s for the
 	// number (e.g. a progress URL); empty means the number itself.
 	TicketQR string
@@ -93,6 +97,9 @@ func (c Config) withDefaults() Config {
 	def(&c.Done, 20*time.Second)
 	def(&c.EarlyCheckIn, 30*time.Minute)
 	def(&c.LateGrace, 15*time.Minute)
+	if c.GreenAge == 0 {
+		c.GreenAge = 60
+	}
 	if c.PrinterComponent == "" {
 		c.PrinterComponent = "printer"
 	}

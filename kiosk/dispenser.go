@@ -56,6 +56,9 @@ type Taken struct {
 // Take issues a ticket and prints it. An error means no ticket was issued (closed, cap,
 // unknown category); a print failure is not an error but Taken.Printed false.
 func (d *Dispenser) Take(ctx context.Context, req queue.IssueRequest, maskedName string) (Taken, error) {
+	if req.MaskedName == "" {
+		req.MaskedName = maskedName // the hall display may show it (hall.show_masked_name)
+	}
 	t, est, err := d.Queue.Issue(ctx, req)
 	if err != nil {
 		return Taken{}, err

@@ -66,14 +66,14 @@ func TestTicket(t *testing.T) {
 			name:     "card on the card screen",
 			steps:    func(r *rig) { r.tap("tile:ticket", "cat:A"); r.do(CardPlaced{IDNumber: testID, Name: testName}) },
 			want:     ScreenTicketDone,
-			wantReq:  queue.IssueRequest{Category: "A", Source: queue.SourceIDCard, IDHash: idnum.Hash([]byte("test-key"), testID)},
+			wantReq:  queue.IssueRequest{Category: "A", Source: queue.SourceIDCard, IDHash: idnum.Hash([]byte("test-key"), testID), Priority: queue.PriorityGreen},
 			wantText: []string{"A001"},
 		},
 		{
 			name:     "card on attract, then a category",
 			steps:    func(r *rig) { r.do(CardPlaced{IDNumber: testID, Name: testName}); r.tap("cat:B") },
 			want:     ScreenTicketDone,
-			wantReq:  queue.IssueRequest{Category: "B", Source: queue.SourceIDCard, IDHash: idnum.Hash([]byte("test-key"), testID)},
+			wantReq:  queue.IssueRequest{Category: "B", Source: queue.SourceIDCard, IDHash: idnum.Hash([]byte("test-key"), testID), Priority: queue.PriorityGreen},
 			wantText: []string{"B001", "医保业务"},
 		},
 		{
@@ -89,7 +89,7 @@ func TestTicket(t *testing.T) {
 				r.do(CardPlaced{IDNumber: testID, Name: testName})
 			},
 			want:     ScreenTicketDone,
-			wantReq:  queue.IssueRequest{Category: "B", Source: queue.SourceIDCard, IDHash: idnum.Hash([]byte("test-key"), testID)},
+			wantReq:  queue.IssueRequest{Category: "B", Source: queue.SourceIDCard, IDHash: idnum.Hash([]byte("test-key"), testID), Priority: queue.PriorityGreen},
 			wantText: []string{"B001"},
 		},
 		{
@@ -115,7 +115,7 @@ func TestTicket(t *testing.T) {
 				r.tap("cat:A")
 			},
 			want:     ScreenExisting,
-			wantReq:  queue.IssueRequest{Category: "A", Source: queue.SourceIDCard, IDHash: idnum.Hash([]byte("test-key"), testID)},
+			wantReq:  queue.IssueRequest{Category: "A", Source: queue.SourceIDCard, IDHash: idnum.Hash([]byte("test-key"), testID), Priority: queue.PriorityGreen},
 			wantText: []string{"A001", "existing.note", "existing.subtitle"},
 		},
 		{"closed", errSetup(queue.ErrClosed), skipA, ScreenTicketError, reqA, []string{"error.closed", "error.back"}},

@@ -3,6 +3,7 @@ package kiosk
 import (
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/hallkiosk/hallkiosk/internal/idnum"
 	"github.com/hallkiosk/hallkiosk/ui"
@@ -60,7 +61,25 @@ type card struct {
 	hash       string
 	maskedID   string
 	maskedName string
+	green      bool // old enough for the green channel
 }
 
 // LogValue never shows the hash either: it links a person across sessions.
 func (c *card) LogValue() slog.Value { return slog.StringValue(c.maskedID) }
+
+// ageOn is the age on day of the holder of an 18-digit ID number (birth date in digits
+// 7-14), or -1 when the number carries no readable date.
+func ageOn(id string, day time.Time) int {
+	if len(id) != 18 {
+		return -1
+	}
+	b, err := time.Parse("20060102", id[6:14])
+	if err != nil || b.After(day) {
+		return -1
+	}
+	age := day.Year() - b.Year()
+	if day.Month() < b.Month() || (day.Month() == b.Month() && day.Day() < b.Day()) {
+		age--
+	}
+	return age
+}

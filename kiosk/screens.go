@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hallkiosk/hallkiosk/queue"
 	"github.com/hallkiosk/hallkiosk/ui"
 )
 
@@ -252,6 +253,9 @@ func (s *Session) ticketScreen(sc *ui.Screen) {
 		return
 	}
 	sc.Body = append(sc.Body, s.number(s.tr("done.your_number"))...)
+	if s.taken.Ticket.Priority == queue.PriorityGreen {
+		sc.Body = append(sc.Body, ui.Notice{Kind: ui.NoticeSuccess, Text: s.tr("done.green")})
+	}
 	sc.Body = append(sc.Body, s.ahead())
 	if !s.elderly {
 		// The elderly type scale has no room left for it; the paper ticket has one.

@@ -77,7 +77,11 @@ func (s *Session) chooseCategory(code string) {
 }
 
 func (s *Session) requestWithCard() {
-	s.request(queue.IssueRequest{Category: s.category, Source: queue.SourceIDCard, IDHash: s.card.hash}, s.card.maskedName)
+	req := queue.IssueRequest{Category: s.category, Source: queue.SourceIDCard, IDHash: s.card.hash}
+	if s.card.green {
+		req.Priority = queue.PriorityGreen
+	}
+	s.request(req, s.card.maskedName)
 }
 
 // request queues a ticket for Continue and shows the printing screen meanwhile.
@@ -112,7 +116,9 @@ func (s *Session) cardPlaced(ctx context.Context, now time.Time, ev CardPlaced) 
 	if s.card != nil {
 		*s.card = card{}
 	}
-	s.card = &card{hash: idnum.Hash(s.d.IDKey, id), maskedID: idnum.MaskID(id), maskedName: idnum.MaskName(ev.Name)}
+	age := ageOn(id, now.In(s.cfg.Location))
+	s.card = &card{hash: idnum.Hash(s.d.IDKey, id), maskedID: idnum.MaskID(id), maskedName: idnum.MaskName(ev.Name),
+		green: s.cfg.GreenAge > 0 && age >= s.cfg.GreenAge}
 	s.log.Info("card read", "card", s.card)
 	switch s.screen {
 	case ScreenHome:
