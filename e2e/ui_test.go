@@ -17,7 +17,7 @@ import (
 )
 
 // xvfb starts a virtual X server on a free display and returns its name (":N").
-func xvfb(t *testing.T, w, h int) string {
+func xvfb(t testing.TB, w, h int) string {
 	t.Helper()
 	for _, tool := range []string{"Xvfb", "xdotool", "xwd", "convert", "zbarimg"} {
 		if _, err := exec.LookPath(tool); err != nil {

@@ -18,5 +18,11 @@ out="var/bench/bench-$(date -u +%Y%m%dT%H%M%SZ).txt"
   go test -run '^$' -bench 'Issue|CallNext|BareCommit' -benchtime 3s ./queue/
   echo "# store: one single-row transaction, synchronous=FULL, on this disk (the bare-commit baseline)"
   go test -run '^$' -bench 'CommitFull' -benchmem -count 3 ./internal/store/
+  echo "# touch UI: full repaint of the busiest screen at 1920x1080 (goal <= 16 ms) beside clearing the frame"
+  go test -run '^$' -bench 'Render|FillBaseline' -benchmem -count 3 ./ui/
+  echo "# touch UI: upload a 1920x1080 frame to the GLFW window and swap (Xvfb, Mesa llvmpipe) beside copying it in memory"
+  go test -run '^$' -bench 'Upload1080p|CopyBaseline' -benchtime 3s ./ui/glfw/
+  echo "# touch UI: kioskd -sim full screen 1920x1080 under Xvfb: first frame after exec (goal <= 1 s), idle CPU over 30 s (goal ~0 %), RSS (goal <= 100 MB)"
+  go test -run '^$' -bench 'KioskdScreen' -benchtime 1x ./e2e/
 } 2>&1 | tee "$out"
 echo "results written to $out"

@@ -10,12 +10,12 @@ want+=(libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf8
        libgl-dev libgl1-mesa-dev)  # cgo: the GLFW window of the touch UI (go-gl/glfw, go-gl/gl)
 case "${1:-run}" in
   run)   ;;
-  test)  want+=(zbar-tools        # zbarimg decodes the QR codes on printed tickets
+  test|bench)
+         want+=(zbar-tools        # zbarimg decodes the QR codes on printed tickets
                chromium          # headless browser tests of the window console and hall display
                xvfb xauth libgl1-mesa-dri  # the GLFW window under a virtual X server (Mesa llvmpipe)
                xdotool x11-apps  # real X input (clicks) and xwd screenshots in the UI end-to-end test
                imagemagick) ;;   # convert: xwd screenshots to PNG
-  bench) ;;
   *) echo "usage: $0 run|test|bench" >&2; exit 2 ;;
 esac
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/opentype"
@@ -82,11 +83,16 @@ func (f *Fonts) String() string { return f.desc }
 
 // loadFont parses a font file; from a collection it takes the preferred family, else the
 // first face with Chinese glyphs.
-func loadFont(path string) (*sfnt.Font, error) {
-	b, err := os.ReadFile(path)
+func loadFont(path string) (_ *sfnt.Font, err error) {
+	b, unmap, err := mapFile(path)
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			unmap()
+		}
+	}()
 	c, err := opentype.ParseCollection(b)
 	if err != nil {
 		return nil, err
@@ -244,4 +250,30 @@ func (fc *face) triple(r rune) *glyph {
 		}
 	}
 	return g
+}
+
+// mapFile maps a font file read-only instead of reading it: Noto Sans CJK is about 20 MB a
+// weight, and mapped pages are shared with every other process using the font and only the
+// glyphs drawn are ever paged in, where a copy would cost 40 MB of the kiosk's own memory.
+// A font file must not be truncated while mapped (the system's fonts are not).
+func mapFile(path string) ([]byte, func(), error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, nil, err
+	}
+	if st.Size() == 0 || st.Size() > 1<<30 {
+		return nil, nil, fmt.Errorf("size %d is not a font's", st.Size())
+	}
+	b, err := syscall.Mmap(int(f.Fd()), 0, int(st.Size()), syscall.PROT_READ, syscall.MAP_SHARED)
+	if err != nil {
+		// Not mappable (an unusual file system): read it instead.
+		b, err := os.ReadFile(path)
+		return b, func() {}, err
+	}
+	return b, func() { syscall.Munmap(b) }, nil
 }

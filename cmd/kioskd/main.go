@@ -44,6 +44,9 @@ var version = "dev"
 // this pins to the thread the process started on.
 func init() { runtime.LockOSThread() }
 
+// processStart is when the Go program started, for the time to the first frame.
+var processStart = time.Now()
+
 func main() {
 	cfgPath := flag.String("config", "", "config file (TOML); see configs/kioskd.example.toml")
 	sim := flag.Bool("sim", false, "simulate every configured device on a pty (with no -config: one simulated ID-card reader)")
@@ -116,6 +119,11 @@ func run(cfgPath string, sim, checkOnly bool) error {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- n.run(ctx, scr); cancel() }()
+	go func() {
+		if scr.window.WaitPresented(ctx, 1) == nil {
+			log.Info("first frame on screen", "since_start_ms", time.Since(processStart).Milliseconds())
+		}
+	}()
 	werr := scr.window.Run(ctx, &scr.frames, func(p ui.Pointer) {
 		select {
 		case scr.pointer <- p:
