@@ -23,7 +23,7 @@ func (q *Queue) Estimate(ctx context.Context, category string) (Estimate, error)
 		return Estimate{}, fmt.Errorf("%w: %q", ErrUnknownCategory, category)
 	}
 	var ahead int
-	if err := q.db.Read().QueryRowContext(ctx, `SELECT COUNT(*) FROM queue_tickets WHERE state = 'waiting' AND category = ?`,
+	if err := q.db.Read().QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM queue_waiting WHERE category = ?`,
 		category).Scan(&ahead); err != nil {
 		return Estimate{}, fmt.Errorf("queue: estimate: %w", err)
 	}
@@ -36,9 +36,18 @@ func (q *Queue) estimateFor(ctx context.Context, db querier, now time.Time, t Ti
 		return Estimate{}, nil
 	}
 	var ahead int
-	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM queue_tickets WHERE state = 'waiting' AND category = ?
-		AND (class < ? OR (class = ? AND (queue_key < ? OR (queue_key = ? AND id < ?))))`,
-		t.Category, t.class, t.class, t.queueKey, t.queueKey, t.ID).Scan(&ahead)
+	var err error
+	if t.fresh {
+		// Just issued: its queue key is now and its id the largest, so it is last of its
+		// class, and the people ahead are everyone waiting in its class or a better one
+		// (queue_waiting, kept by triggers) but itself.
+		err = db.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) - 1 FROM queue_waiting WHERE category = ? AND class <= ?`,
+			t.Category, t.class).Scan(&ahead)
+	} else {
+		err = db.QueryRowContext(ctx, `SELECT COUNT(*) FROM queue_tickets WHERE state = 'waiting' AND category = ?
+			AND (class < ? OR (class = ? AND (queue_key < ? OR (queue_key = ? AND id < ?))))`,
+			t.Category, t.class, t.class, t.queueKey, t.queueKey, t.ID).Scan(&ahead)
+	}
 	if err != nil {
 		return Estimate{}, err
 	}

@@ -129,7 +129,7 @@ func (q *Queue) issue(ctx context.Context, tx *sql.Tx, now time.Time, req IssueR
 	t := Ticket{
 		Number: formatNumber(cat, n), Category: cat.Code, OriginCategory: cat.Code, BusinessDate: date,
 		State: Waiting, Priority: req.Priority, Source: req.Source, IDHash: req.IDHash, AppointmentID: req.AppointmentID,
-		MaskedName: req.MaskedName, IssuedAt: now, class: class, queueKey: now.UnixMilli(), sinceMS: now.UnixMilli(),
+		MaskedName: req.MaskedName, IssuedAt: now, class: class, fresh: true, queueKey: now.UnixMilli(), sinceMS: now.UnixMilli(),
 	}
 	err = tx.QueryRowContext(ctx, `INSERT INTO queue_tickets(business_date, number, origin_category, category, state,
 		priority, source, id_hash, appointment_id, class, queue_key, issued_at, since_ms, name_masked)

@@ -96,6 +96,7 @@ type Ticket struct {
 	Existing bool
 
 	class       int
+	fresh       bool // made by this Issue call (not an existing ticket)
 	queueKey    int64
 	sinceMS     int64
 	stepServeMS int64
