@@ -2,18 +2,22 @@ package e2e
 
 import (
 	"bufio"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"image"
 	"image/png"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	_ "github.com/mattn/go-sqlite3"
 )
 
 // xvfb starts a virtual X server on a free display and returns its name (":N").
@@ -232,4 +236,100 @@ func samePixels(a, b image.Image) bool {
 		}
 	}
 	return true
+}
+
+func tap(t *testing.T, base string, l screenLayout, id string) {
+	t.Helper()
+	for _, tg := range l.Targets {
+		if tg.ID == id {
+			resp, err := http.PostForm(fmt.Sprintf("%s/api/screen/tap?x=%d&y=%d", base, tg.X+tg.W/2, tg.Y+tg.H/2), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNoContent {
+				t.Fatalf("tap %s: %s", id, resp.Status)
+			}
+			return
+		}
+	}
+	t.Fatalf("screen %q has no target %q", l.Screen, id)
+}
+
+func simCmd(t *testing.T, base, dev, cmd string) {
+	t.Helper()
+	resp, err := http.PostForm(base+"/api/sim/"+dev, url.Values{"cmd": {cmd}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("sim %s %q: %s", dev, cmd, resp.Status)
+	}
+}
+
+// TestKioskdHeadlessCardTicketAndHelp: with no display the screen runs headless; an ID card
+// placed on the simulated reader starts the ticket flow on the attract screen, a category
+// that requires the card prints at once; "call staff" records hall.help_requested in the
+// outbox. The logs of it all are checked for full ID numbers (testlog).
+func TestKioskdHeadlessCardTicketAndHelp(t *testing.T) {
+	dir := t.TempDir()
+	addr := freePort(t)
+	base := "http://" + addr
+	cfg := writeConfig(t, dir, addr, "")
+	b, _ := os.ReadFile(cfg)
+	extra := `[[device]]
+name = "printer"
+profile = "sim-printer"
+port = "` + filepath.Join(dir, "sim", "printer") + `"
+[queue]
+[[queue.category]]
+code = "A"
+name_zh = "社保"
+windows = [1]
+[[queue.category]]
+code = "B"
+name_zh = "户籍"
+windows = [2]
+`
+	s := strings.Replace(string(b), "[ui]\ndisplay = \"headless\"\n", "", 1)
+	s = strings.Replace(s, "[sim]", extra+"[ui]\ndisplay = \"headless\"\nrequire_id = [\"B\"]\n[sim]", 1)
+	os.WriteFile(cfg, []byte(s), 0o644)
+	k := start(t, "kioskd", "-sim", "-config", cfg)
+	waitComponent(t, base, "printer", "ok", "printer.ready", 20*time.Second)
+	waitComponent(t, base, "idcard", "ok", "idcard.ready", 20*time.Second)
+
+	waitScreen(t, base, "attract", 10*time.Second)
+	simCmd(t, base, "idcard", "place 0")
+	l := waitScreen(t, base, "ticket.category", 10*time.Second)
+	tap(t, base, l, "cat:B")
+	l = waitScreen(t, base, "ticket.done", 15*time.Second)
+	txt, err := os.ReadFile(filepath.Join(dir, "sim", "printer-out", "001.txt"))
+	if err != nil || !strings.Contains(string(txt), "B001") {
+		t.Fatalf("printed ticket: %v\n%s", err, txt)
+	}
+	tap(t, base, l, "help")
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(k.out.String(), `"msg":"staff called"`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("kioskd did not log the staff call:\n%s", k.out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	k.stop(t)
+	db, err := sql.Open("sqlite3", filepath.Join(dir, "kioskd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var helps, issued int
+	var idHash string
+	db.QueryRow(`SELECT COUNT(*) FROM outbox WHERE type = 'hall.help_requested'`).Scan(&helps)
+	db.QueryRow(`SELECT COUNT(*), COALESCE(MAX(json_extract(data, '$.id_hash')), '') FROM outbox WHERE type = 'ticket.issued'`).Scan(&issued, &idHash)
+	if helps != 1 {
+		t.Errorf("hall.help_requested events = %d; want 1", helps)
+	}
+	if issued != 1 || len(idHash) != 64 {
+		t.Errorf("ticket.issued events = %d with id_hash %q; want 1 with a 64-hex hash", issued, idHash)
+	}
 }
