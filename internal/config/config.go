@@ -38,8 +38,10 @@ type Config struct {
 	// Hall is the hall LAN API (hall role).
 	Hall Hall `toml:"hall"`
 	// UI is the citizen touch screen (terminal role).
-	UI  UI  `toml:"ui"`
-	Sim Sim `toml:"sim"`
+	UI UI `toml:"ui"`
+	// Uplink is the connection to the central approval platform.
+	Uplink Uplink `toml:"uplink"`
+	Sim    Sim    `toml:"sim"`
 }
 
 // GPIO names the cabinet's GPIO lines as the kernel's GPIO chips name them (e.g. "GPIO17"
@@ -188,6 +190,9 @@ type Sim struct {
 	Cards string `toml:"cards"`
 	// Baud paces the simulated serial lines. Default 115200.
 	Baud int `toml:"baud"`
+	// Platform is where -sim runs the embedded reference platform (platformsim), which the
+	// node enrols with automatically. Default 127.0.0.1:8090; "off" runs none.
+	Platform string `toml:"platform"`
 }
 
 // Default returns the configuration `kioskd -sim` uses without a file: a standalone node
@@ -293,11 +298,15 @@ func (c *Config) Provision() {
 		}
 	}
 	c.UI.provision()
+	c.Uplink.provision(c.Store.Path)
 	if c.Sim.Dir == "" {
 		c.Sim.Dir = "var/sim"
 	}
 	if c.Sim.Baud == 0 {
 		c.Sim.Baud = 115200
+	}
+	if c.Sim.Platform == "" {
+		c.Sim.Platform = "127.0.0.1:8090"
 	}
 }
 
@@ -371,6 +380,7 @@ func (c *Config) Validate(set *profiles.Set) error {
 		}
 	}
 	c.UI.validate(bad)
+	c.Uplink.validate(bad)
 	for _, code := range c.UI.RequireID {
 		if slices.Contains(c.Node.Roles, "hall") && !slices.ContainsFunc(c.Queue.Categories, func(q QueueCategory) bool { return q.Code == code }) {
 			bad("ui.require_id", "names category %q, which is not in [[queue.category]]", code)
