@@ -45,6 +45,7 @@ display = "headless"
 [sim]
 dir = "` + filepath.Join(dir, "sim") + `"
 baud = 115200
+platform = "` + freePort(t) + `"
 ` + extra
 	path := filepath.Join(dir, "kioskd.toml")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {

@@ -40,6 +40,10 @@ type Admin struct {
 	Screen http.HandlerFunc
 	// Layout serves the screen's name and touch targets (JSON), at GET /api/screen/layout.
 	Layout http.HandlerFunc
+	// Uplink serves the uplink's state and dead letters (JSON) at GET /api/uplink; Requeue
+	// sends dead letter {id} again (POST /api/uplink/dead/{id}/requeue); Enrol enrols the
+	// node with a platform (POST /api/uplink/enrol {"platform", "code"}).
+	Uplink, Requeue, Enrol http.HandlerFunc
 	// Tap presses the citizen screen at ?x=&y= (simulator mode only), at POST /api/screen/tap.
 	Tap        http.HandlerFunc
 	Categories []string
@@ -73,6 +77,11 @@ func (a *Admin) Handler() http.Handler {
 	}
 	if a.Layout != nil {
 		mux.HandleFunc("GET /api/screen/layout", a.Layout)
+	}
+	if a.Uplink != nil {
+		mux.HandleFunc("GET /api/uplink", a.Uplink)
+		mux.HandleFunc("POST /api/uplink/dead/{id}/requeue", a.Requeue)
+		mux.HandleFunc("POST /api/uplink/enrol", a.Enrol)
 	}
 	if a.Tap != nil {
 		mux.HandleFunc("POST /api/screen/tap", a.Tap)

@@ -27,6 +27,13 @@ running kioskd:
   health [--admin http://127.0.0.1:8080] [--json]
         every component's health; exit 1 when anything is down
 
+uplink (a running kioskd):
+  enrol --platform URL --code CODE         enrol with the platform; kioskd stores the token
+  uplink [status] [--json]                 platform, state, backlog per stream, last success
+  uplink dead [--json]                     events the platform rejected
+  uplink requeue ID                        send a dead letter again
+  (flag: --admin http://127.0.0.1:8080)
+
 hall queue (a running kioskd with the hall role; defaults fit make run):
   queue issue --category A [--json]        take a ticket
   queue call --window 3 [--json]           call the next ticket to window 3
@@ -59,6 +66,10 @@ func main() {
 		err = queueCmd(args)
 	case "profiles":
 		err = profilesCmd(args)
+	case "enrol":
+		err = enrolCmd(args)
+	case "uplink":
+		err = uplinkCmd(args)
 	case "-h", "--help", "help":
 		fmt.Print(usage)
 		return

@@ -17,7 +17,7 @@ func TestQueueConfigKeys(t *testing.T) {
 		absent []string
 	}{
 		{"duplicate code", func(c *config.Config) { c.Queue.Categories = append(c.Queue.Categories, c.Queue.Categories[0]) },
-			[]string{"queue.category[1]", ".code"}, []string{"Categories[", ".Code"}},
+			[]string{"queue.category[", ".code appears twice"}, []string{"Categories[", ".Code"}},
 		{"bad prefix", func(c *config.Config) { c.Queue.Categories[0].Prefix = "ab" },
 			[]string{"queue.category[0]", ".prefix"}, []string{"Categories[", ".Prefix"}},
 		{"bad range", func(c *config.Config) { c.Queue.Categories[0].Range = []int{10, 5} },

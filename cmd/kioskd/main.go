@@ -28,6 +28,7 @@ import (
 	"github.com/hallkiosk/hallkiosk/internal/config"
 	"github.com/hallkiosk/hallkiosk/internal/health"
 	"github.com/hallkiosk/hallkiosk/internal/logging"
+	"github.com/hallkiosk/hallkiosk/internal/platformsim"
 	"github.com/hallkiosk/hallkiosk/internal/sdnotify"
 	"github.com/hallkiosk/hallkiosk/internal/store"
 	"github.com/hallkiosk/hallkiosk/kiosk"
@@ -155,6 +156,8 @@ type node struct {
 	report   devices.Report
 	light    atomic.Pointer[hkgpio.StatusLight] // set once the status light is up
 	inputs   chan kiosk.Input                   // to the citizen session
+	// platformSim is the embedded reference platform in -sim mode.
+	platformSim *platformsim.Sim
 }
 
 func (n *node) run(ctx context.Context, scr *screen) error {
@@ -184,6 +187,8 @@ func (n *node) run(ctx context.Context, scr *screen) error {
 	if n.sim {
 		admin.Tap = scr.screenTap
 	}
+	up := &link{n: n}
+	up.routes(admin)
 	ln, err := net.Listen("tcp", n.cfg.Admin.Listen)
 	if err != nil {
 		return fmt.Errorf("admin.listen %s: %w", n.cfg.Admin.Listen, err)
@@ -191,6 +196,12 @@ func (n *node) run(ctx context.Context, scr *screen) error {
 	srv := &http.Server{Handler: admin.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	n.log.Info("admin page", "url", "http://"+ln.Addr().String()+"/")
+
+	stopUplink, err := n.startUplink(ctx, up)
+	if err != nil {
+		return err
+	}
+	defer stopUplink()
 
 	hallAPI, stopHall, err := n.startHall()
 	if err != nil {
@@ -215,7 +226,7 @@ func (n *node) run(ctx context.Context, scr *screen) error {
 	n.manager = devices.NewManager(n.log, n.health, n.clock)
 	specs, metrics := n.deviceSpecs(devCtx)
 	specs = append(specs, n.gpioSpecs(devCtx)...)
-	admin.Metrics = metrics
+	admin.Metrics = append(metrics, up.metrics)
 	admin.Tests = n.printerTests()
 	disp, cats := n.dispenser(issuer)
 	if d := disp; d != nil {

@@ -180,7 +180,7 @@ func (n *node) startSession(ctx context.Context, scr *screen, issuer kiosk.Issue
 	}
 	d := kiosk.Deps{Clock: n.clock, Health: n.health.All, Log: n.log, IDKey: key,
 		Light: helpLight{n}, Alerts: outboxAlerts{n}, Voice: &espeakVoice{n: n},
-		Online: func() bool { return !n.cfg.UI.Offline }}
+		Online: n.online}
 	if disp != nil {
 		d.Tickets = disp
 	}

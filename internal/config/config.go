@@ -139,6 +139,9 @@ type Node struct {
 	Roles []string `toml:"roles"`
 	// HallName is shown on screens and tickets until the platform sends its own.
 	HallName string `toml:"hall_name"`
+	// Hall is the hall's id at the platform, sent at enrolment, e.g. "hall-0571-01".
+	// Default: the node id up to its last '-' ("hall-0571-01-t03" -> "hall-0571-01").
+	Hall string `toml:"hall"`
 	// Timezone of the hall; business dates (ticket numbers) follow it. Default Asia/Shanghai.
 	Timezone string `toml:"timezone"`
 }
@@ -258,6 +261,12 @@ func Parse(b []byte, set *profiles.Set) (*Config, error) {
 
 // Provision fills in defaults.
 func (c *Config) Provision() {
+	if c.Node.Hall == "" {
+		c.Node.Hall = c.Node.ID
+		if i := strings.LastIndexByte(c.Node.ID, '-'); i > 0 {
+			c.Node.Hall = c.Node.ID[:i]
+		}
+	}
 	if c.Node.Timezone == "" {
 		c.Node.Timezone = "Asia/Shanghai"
 	}

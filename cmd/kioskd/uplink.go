@@ -1,0 +1,302 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/hallkiosk/hallkiosk/internal/health"
+	"github.com/hallkiosk/hallkiosk/internal/platformsim"
+	"github.com/hallkiosk/hallkiosk/kiosk/uplink"
+	"github.com/hallkiosk/hallkiosk/web"
+)
+
+// link is the node's uplink: the senders draining the outbox and the pullers, for the
+// platform the node is enrolled with. Enrolling again replaces it (events still in the
+// outbox go to the new platform).
+type link struct {
+	n  *node
+	mu sync.Mutex
+	// Set while enrolled:
+	platform string
+	sender   *uplink.Sender
+	puller   *uplink.Puller
+	stop     func()
+}
+
+// startUplink starts the uplink if the node is enrolled; in -sim mode it first starts the
+// embedded reference platform and enrols with it.
+func (n *node) startUplink(ctx context.Context, l *link) (func(), error) {
+	var stopSim func()
+	if n.sim && n.cfg.Sim.Platform != "off" {
+		url, stop, err := n.startPlatformSim(ctx)
+		if err != nil {
+			return nil, err
+		}
+		stopSim = stop
+		if _, platform, err := uplink.LoadEnrolment(n.cfg.Uplink.EnrolmentFile); err == nil && platform != url {
+			// A technician enrolled this node elsewhere (kioskctl enrol): keep that.
+			if err := l.start(); err != nil {
+				stop()
+				return nil, err
+			}
+		} else if err := l.enrol(ctx, url, ""); err != nil {
+			stop()
+			return nil, fmt.Errorf("enrolling with the embedded platform: %w", err)
+		}
+	} else if err := l.start(); err != nil {
+		n.health.Report("uplink", health.Degraded, "uplink.not_enrolled", err.Error())
+		n.log.Warn("uplink: not enrolled; events wait in the outbox", "err", err)
+	}
+	return func() {
+		l.halt()
+		if stopSim != nil {
+			stopSim()
+		}
+	}, nil
+}
+
+// startPlatformSim runs platformsim on [sim] platform, with its own database beside the
+// node's, and returns its URL.
+func (n *node) startPlatformSim(ctx context.Context) (string, func(), error) {
+	sim, err := platformsim.Open(ctx, platformsim.Config{DBPath: filepath.Join(filepath.Dir(n.cfg.Store.Path), "platformsim.db"),
+		Log: n.log})
+	if err != nil {
+		return "", nil, fmt.Errorf("platformsim: %w", err)
+	}
+	ln, err := net.Listen("tcp", n.cfg.Sim.Platform)
+	if err != nil {
+		sim.Close()
+		return "", nil, fmt.Errorf("sim.platform %s: %w (set [sim] platform to a free port, or \"off\")", n.cfg.Sim.Platform, err)
+	}
+	srv := &http.Server{Handler: sim.Handler(), ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	url := "http://" + ln.Addr().String()
+	n.log.Info("embedded platform (platformsim)", "url", url, "control", url+"/control/faults")
+	n.platformSim = sim
+	return url, func() {
+		c, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		defer cancel()
+		srv.Shutdown(c)
+		sim.Close()
+	}, nil
+}
+
+// enrol enrols the node with the platform at base with code ("" in -sim: the embedded
+// platform makes one), saves the enrolment and restarts the uplink on it.
+func (l *link) enrol(ctx context.Context, base, code string) error {
+	n := l.n
+	if code == "" {
+		if n.platformSim == nil {
+			return errors.New("an enrolment code is required")
+		}
+		code = n.platformSim.NewEnrolCode(n.cfg.Node.Hall)
+	}
+	if err := uplink.CheckPlatformURL(base); err != nil {
+		return err
+	}
+	var pool *x509.CertPool
+	if n.cfg.Uplink.CAFile != "" {
+		var err error
+		if pool, err = uplink.LoadCA(n.cfg.Uplink.CAFile); err != nil {
+			return err
+		}
+	}
+	inv := map[string]any{"version": version, "roles": n.cfg.Node.Roles}
+	var devs []string
+	for _, d := range n.cfg.Devices {
+		devs = append(devs, d.Name+"="+d.Profile)
+	}
+	inv["devices"] = devs
+	e, err := uplink.Enrol(ctx, base, code, n.cfg.Node.ID, n.cfg.Node.Hall, inv, pool)
+	if err != nil {
+		return err
+	}
+	if err := uplink.SaveEnrolment(n.cfg.Uplink.EnrolmentFile, e, base); err != nil {
+		return err
+	}
+	n.log.Info("enrolled", "platform", base, "enrolment", e)
+	l.halt()
+	return l.start()
+}
+
+// start runs senders and pullers for the saved enrolment.
+func (l *link) start() error {
+	n := l.n
+	e, platform, err := uplink.LoadEnrolment(n.cfg.Uplink.EnrolmentFile)
+	if err != nil {
+		return err
+	}
+	hc, err := uplink.HTTPClient(n.cfg.Uplink.CAFile, 35*time.Second)
+	if err != nil {
+		return err
+	}
+	key, err := loadKeyFile(n.cfg.Uplink.DocumentKeyFile)
+	if err != nil {
+		return err
+	}
+	client := &uplink.Client{Base: platform, Node: n.cfg.Node.ID, Token: e.Token, HTTP: hc}
+	s := uplink.NewSender(uplink.SenderConfig{Client: client, DB: n.db, Clock: n.clock, Health: n.health,
+		Log: n.log, HealthList: n.health.All, DrainRate: n.cfg.Uplink.DrainRate})
+	pull, heartbeat := n.cfg.Uplink.Intervals()
+	p, err := uplink.NewPuller(uplink.PullerConfig{Client: client, DB: n.db, Clock: n.clock, Health: n.health,
+		Log: n.log, DocKey: key, Interval: pull, Location: n.cfg.Location(),
+		OnConfig: n.nodeConfig})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { defer wg.Done(); s.Run(ctx) }()
+	go func() { defer wg.Done(); p.Run(ctx) }()
+	go func() {
+		defer wg.Done()
+		started := n.clock.Now()
+		for {
+			if err := s.Heartbeat(ctx, version, n.clock.Now().Sub(started)); err != nil && ctx.Err() == nil {
+				n.log.Debug("heartbeat not recorded", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-n.clock.After(heartbeat):
+			}
+		}
+	}()
+	l.mu.Lock()
+	l.platform, l.sender, l.puller = platform, s, p
+	l.stop = func() { cancel(); wg.Wait() }
+	l.mu.Unlock()
+	n.log.Info("uplink", "platform", platform, "drain_rate", n.cfg.Uplink.DrainRate)
+	return nil
+}
+
+func (l *link) halt() {
+	l.mu.Lock()
+	stop := l.stop
+	l.stop, l.sender, l.puller = nil, nil, nil
+	l.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+}
+
+func (l *link) current() (*uplink.Sender, *uplink.Puller, string) {
+	if l == nil {
+		return nil, nil, ""
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sender, l.puller, l.platform
+}
+
+// online is what the citizen screen's offline badge shows: false while the platform is
+// unreachable (or the node is not enrolled).
+func (n *node) online() bool {
+	if n.cfg.UI.Offline {
+		return false
+	}
+	st, ok := n.health.Get("uplink")
+	return ok && st.State == health.OK
+}
+
+// nodeConfig takes a valid node config from the platform. The queue and the screens read
+// their configuration at start, so a new one is stored (by the puller) and used from the
+// next start; the log says so.
+func (n *node) nodeConfig(c uplink.NodeConfig) error {
+	n.log.Info("platform node config received; it applies from the next start", "hall_name", c.HallName, "categories", len(c.Categories))
+	return nil
+}
+
+// loadKeyFile reads a 32-byte key, making a random one (mode 0600) at first use.
+func loadKeyFile(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		if len(b) != 32 {
+			return nil, fmt.Errorf("key file %s is %d bytes; want 32", path, len(b))
+		}
+		return b, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	k := make([]byte, 32)
+	rand.Read(k)
+	return k, writeFileAtomic(path, k, 0o600)
+}
+
+// uplinkAPI serves /api/uplink (state and dead letters), requeue and enrolment on the
+// admin API.
+func (l *link) routes(a *web.Admin) {
+	a.Uplink = func(w http.ResponseWriter, r *http.Request) {
+		s, _, platform := l.current()
+		w.Header().Set("Content-Type", "application/json")
+		if s == nil {
+			json.NewEncoder(w).Encode(map[string]any{"enrolled": false, "overall": "offline", "code": "uplink.not_enrolled"})
+			return
+		}
+		st, err := s.State(r.Context())
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		dead, _ := s.ListDead(r.Context())
+		json.NewEncoder(w).Encode(map[string]any{"enrolled": true, "platform": platform, "state": st, "dead": dead})
+	}
+	a.Requeue = func(w http.ResponseWriter, r *http.Request) {
+		s, _, _ := l.current()
+		if s == nil {
+			http.Error(w, "not enrolled", http.StatusConflict)
+			return
+		}
+		err := s.Requeue(r.Context(), r.PathValue("id"))
+		switch {
+		case errors.Is(err, uplink.ErrNoDead):
+			http.Error(w, err.Error(), http.StatusNotFound)
+		case err != nil:
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		default:
+			w.WriteHeader(http.StatusNoContent)
+		}
+	}
+	a.Enrol = func(w http.ResponseWriter, r *http.Request) {
+		var req struct{ Platform, Code string }
+		if err := json.NewDecoder(io.LimitReader(r.Body, 4096)).Decode(&req); err != nil || req.Platform == "" || req.Code == "" {
+			http.Error(w, `body must be {"platform": "https://...", "code": "..."}`, http.StatusBadRequest)
+			return
+		}
+		if err := l.enrol(r.Context(), req.Platform, req.Code); err != nil {
+			status := http.StatusBadGateway
+			if errors.Is(err, uplink.ErrEnrolCode) {
+				status = http.StatusUnauthorized
+			}
+			http.Error(w, err.Error(), status)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+// metrics writes the uplink's metrics (backlog, oldest age, last success, dead letters).
+func (l *link) metrics(w io.Writer) {
+	s, _, _ := l.current()
+	if s == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if st, err := s.State(ctx); err == nil {
+		uplink.WriteMetrics(w, st)
+	}
+}

@@ -1,0 +1,111 @@
+package e2e
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+type simStats struct {
+	Streams map[string]struct {
+		Accepted, Duplicate, Rejected int
+		OutOfOrder                    int `json:"out_of_order"`
+	} `json:"streams"`
+}
+
+func platformStats(t *testing.T, base, node string) simStats {
+	t.Helper()
+	var s simStats
+	resp, err := http.Get(base + "/control/stats?node=" + node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	json.NewDecoder(resp.Body).Decode(&s)
+	return s
+}
+
+// TestKioskdEnrolAndDrain: a node that is not enrolled keeps its events in the outbox;
+// `kioskctl enrol` against a separately started platformsim enrols it, and the backlog
+// reaches the platform exactly once, in order.
+func TestKioskdEnrolAndDrain(t *testing.T) {
+	dir := t.TempDir()
+	paddr := freePort(t)
+	pbase := "http://" + paddr
+	codeFile := filepath.Join(dir, "code")
+	p := start(t, "platformsim", "-listen", paddr, "-db", filepath.Join(dir, "platform.db"), "-enrol-code-file", codeFile, "-hall", "e2e-hall")
+	get(t, pbase+"/control/faults", 10*time.Second)
+
+	admin := freePort(t)
+	cfg := writeConfig(t, dir, admin, "")
+	b, _ := os.ReadFile(cfg)
+	hallAddr := ""
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "listen = ") && !strings.Contains(line, admin) {
+			hallAddr = strings.Trim(strings.TrimPrefix(line, "listen = "), `"`)
+		}
+	}
+	// No embedded platform: this node starts unenrolled.
+	os.WriteFile(cfg, regexp.MustCompile(`(?m)^platform = .*$`).ReplaceAll(b, []byte(`platform = "off"`)), 0o644)
+	k := start(t, "kioskd", "-sim", "-config", cfg)
+	waitComponent(t, "http://"+admin, "uplink", "degraded", "uplink.not_enrolled", 10*time.Second)
+	flags := []string{"--hall", "http://" + hallAddr, "--tokens", filepath.Join(dir, "hall-tokens.json")}
+	for range 5 {
+		if _, errOut, code := run(t, "kioskctl", append([]string{"queue", "issue", "--category", "A"}, flags...)...); code != 0 {
+			t.Fatalf("kioskctl queue issue: %s", errOut)
+		}
+	}
+	code, err := os.ReadFile(codeFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, c := run(t, "kioskctl", "enrol", "--admin", "http://"+admin, "--platform", pbase, "--code", "wrong-code"); c == 0 || !strings.Contains(errOut, "unknown or already used") {
+		t.Errorf("enrol with a wrong code: exit %d, %q; want a clear refusal", c, errOut)
+	}
+	if out, errOut, c := run(t, "kioskctl", "enrol", "--admin", "http://"+admin, "--platform", pbase, "--code", strings.TrimSpace(string(code))); c != 0 {
+		t.Fatalf("kioskctl enrol: exit %d: %s %s", c, out, errOut)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st := platformStats(t, pbase, "e2e-node").Streams["queue"]
+		if st.Accepted == 5 {
+			if st.Duplicate != 0 || st.OutOfOrder != 0 {
+				t.Errorf("queue stream at the platform: %+v; want 5 accepted, nothing duplicate or out of order", st)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("platform has %+v of the 5 ticket.issued events after 20 s", st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	out, _, c := run(t, "kioskctl", "uplink", "--admin", "http://"+admin)
+	if c != 0 || !strings.Contains(out, pbase) {
+		t.Errorf("kioskctl uplink: exit %d: %q", c, out)
+	}
+	if strings.Contains(k.out.String(), readToken(t, filepath.Join(dir, "enrolment.json"))) {
+		t.Error("the node token appears in kioskd's log")
+	}
+	k.stop(t)
+	p.stop(t)
+}
+
+func readToken(t *testing.T, path string) string {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("enrolment file %s: %v, mode %v; want mode 0600", path, err, fi)
+	}
+	var e struct{ Token string }
+	b, _ := os.ReadFile(path)
+	json.Unmarshal(b, &e)
+	if len(e.Token) < 16 {
+		t.Fatalf("enrolment file holds no token: %s", b)
+	}
+	return e.Token
+}

@@ -1,0 +1,231 @@
+package uplink
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Catalog is the platform's service catalogue (事项清单) with each item's guide (办事指南).
+type Catalog struct {
+	Version string        `json:"version"`
+	Items   []CatalogItem `json:"items"`
+}
+
+// CatalogItem is one service item. Code is opaque (GB/T 39554.1 or the city's own).
+type CatalogItem struct {
+	Code              string            `json:"code"`
+	Name              string            `json:"name"`
+	Department        string            `json:"department"`
+	Category          string            `json:"category"`       // the platform's grouping of items
+	QueueCategory     string            `json:"queue_category"` // the hall's queue category to take a ticket in
+	LegalBasis        CatalogText       `json:"legal_basis"`
+	Conditions        CatalogText       `json:"conditions"`
+	Materials         []CatalogMaterial `json:"materials"`
+	Steps             CatalogText       `json:"steps"`
+	TimeLimitWorkdays int               `json:"time_limit_workdays"`
+	Fee               CatalogFee        `json:"fee"`
+	OnlineApply       bool              `json:"online_apply"`
+	PickupAtKiosk     bool              `json:"pickup_at_kiosk"`
+}
+
+// CatalogMaterial is one material an application needs.
+type CatalogMaterial struct {
+	Name     string `json:"name"`
+	Required bool   `json:"required"`
+	Copies   int    `json:"copies"`
+	Note     string `json:"note"`
+}
+
+// CatalogText is a text the contract leaves open between one string and a list of
+// paragraphs (conditions, steps, legal basis): both decode, to a list.
+type CatalogText []string
+
+// UnmarshalJSON accepts a string, a list of strings, or null.
+func (t *CatalogText) UnmarshalJSON(b []byte) error {
+	if bytes.Equal(b, []byte("null")) {
+		*t = nil
+		return nil
+	}
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		*t = nil
+		if s != "" {
+			*t = CatalogText{s}
+		}
+		return nil
+	}
+	var l []string
+	if err := json.Unmarshal(b, &l); err != nil {
+		return &json.UnmarshalTypeError{Value: "neither a string nor a list of strings", Type: reflect.TypeFor[CatalogText]()}
+	}
+	*t = l
+	return nil
+}
+
+// String joins the paragraphs with newlines.
+func (t CatalogText) String() string { return strings.Join(t, "\n") }
+
+// CatalogFee is the fee as the hall shows it ("免费", "20元"). A bare number is read as yuan.
+type CatalogFee string
+
+// UnmarshalJSON accepts a string, a number (yuan) or null.
+func (f *CatalogFee) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		*f = CatalogFee(s)
+		return nil
+	}
+	var n float64
+	if bytes.Equal(b, []byte("null")) {
+		*f = ""
+		return nil
+	}
+	if err := json.Unmarshal(b, &n); err != nil || n < 0 {
+		return &json.UnmarshalTypeError{Value: "neither a string nor a non-negative number of yuan", Type: reflect.TypeFor[CatalogFee]()}
+	}
+	if n == 0 {
+		*f = "免费"
+	} else {
+		*f = CatalogFee(strconv.FormatFloat(n, 'f', -1, 64) + "元")
+	}
+	return nil
+}
+
+// ErrNoCatalog is asked for before the first catalogue arrived.
+var ErrNoCatalog = errors.New("uplink: no catalogue yet: the node has not reached the platform since it was enrolled")
+
+// ParseCatalog decodes and validates a catalogue. Fields the contract does not name are
+// ignored (the platform may add some); a missing or wrong-typed field it names is an error.
+func ParseCatalog(data []byte) (Catalog, error) {
+	var c Catalog
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&c); err != nil {
+		return Catalog{}, fmt.Errorf("catalogue is not the contract's shape: %w", err)
+	}
+	if dec.More() {
+		return Catalog{}, errors.New("catalogue is not the contract's shape: data after the JSON value")
+	}
+	var errs []error
+	if strings.TrimSpace(c.Version) == "" {
+		errs = append(errs, errors.New("version is empty"))
+	}
+	if len(c.Items) == 0 {
+		errs = append(errs, errors.New("items is empty: a catalogue without items would hide every service guide"))
+	}
+	seen := map[string]int{}
+	for i, it := range c.Items {
+		f := fmt.Sprintf("items[%d]", i)
+		if strings.TrimSpace(it.Code) == "" {
+			errs = append(errs, fmt.Errorf("%s: code is empty", f))
+		} else if j, dup := seen[it.Code]; dup {
+			errs = append(errs, fmt.Errorf("%s: code %q is also items[%d]'s", f, it.Code, j))
+		} else {
+			seen[it.Code] = i
+		}
+		if strings.TrimSpace(it.Name) == "" {
+			errs = append(errs, fmt.Errorf("%s (%s): name is empty", f, it.Code))
+		}
+		if it.TimeLimitWorkdays < 0 {
+			errs = append(errs, fmt.Errorf("%s (%s): time_limit_workdays %d is negative", f, it.Code, it.TimeLimitWorkdays))
+		}
+		for k, m := range it.Materials {
+			if strings.TrimSpace(m.Name) == "" || m.Copies < 0 {
+				errs = append(errs, fmt.Errorf("%s (%s): materials[%d]: name is empty or copies negative", f, it.Code, k))
+			}
+		}
+		if len(errs) > 20 {
+			errs = append(errs, errors.New("and more"))
+			break
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Catalog{}, err
+	}
+	return c, nil
+}
+
+// Item returns the catalogue item with the given code.
+func (c Catalog) Item(code string) (CatalogItem, bool) {
+	for _, it := range c.Items {
+		if it.Code == code {
+			return it, true
+		}
+	}
+	return CatalogItem{}, false
+}
+
+// PullCatalog fetches the catalogue. A new valid one replaces the stored copy (changed);
+// a 304 keeps it and renews its age; a bad one is refused (*RefusedError, health
+// uplink.catalog_refused) and the old one stays.
+func (p *Puller) PullCatalog(ctx context.Context) (changed bool, err error) {
+	p.pullMu[pullCatalog].Lock()
+	defer p.pullMu[pullCatalog].Unlock()
+	changed, err = p.pullCatalog(ctx)
+	p.pullReport(ComponentCatalog, err)
+	return changed, err
+}
+
+func (p *Puller) pullCatalog(ctx context.Context) (bool, error) {
+	old, _, err := p.pullLoad(ctx, "catalog")
+	if err != nil {
+		return false, err
+	}
+	r, notModified, err := p.pullGet(ctx, "/v1/catalog", old.ETag)
+	if err != nil {
+		return false, err
+	}
+	if notModified {
+		return false, p.pullTouch(ctx, "catalog")
+	}
+	if len(old.Body) > 0 && bytes.Equal(r.Body, old.Body) {
+		// The same catalog under a new ETag (or none): keep it, nothing to apply again.
+		return false, p.c.DB.Write(ctx, func(tx *sql.Tx) error {
+			return pullSave(tx, "catalog", r.Header.Get("ETag"), r.Body, p.clk.Now())
+		})
+	}
+	c, err := ParseCatalog(r.Body)
+	if err != nil {
+		return false, &RefusedError{What: "catalog", Err: err}
+	}
+	etag := r.Header.Get("ETag")
+	if err := p.c.DB.Write(ctx, func(tx *sql.Tx) error { return pullSave(tx, "catalog", etag, r.Body, p.clk.Now()) }); err != nil {
+		return false, fmt.Errorf("uplink: storing the catalogue: %w", err)
+	}
+	p.catMu.Lock()
+	p.cat, p.catETag = c, etag
+	p.catMu.Unlock()
+	p.log.Info("uplink: new catalogue", "version", c.Version, "items", len(c.Items), "etag", etag)
+	return true, nil
+}
+
+// Catalog returns the last good catalogue and its age: the time since the platform last
+// sent or confirmed it. The UI shows the age when it is stale. Before the first one
+// arrives it returns ErrNoCatalog.
+func (p *Puller) Catalog(ctx context.Context) (Catalog, time.Duration, error) {
+	s, ok, err := p.pullLoad(ctx, "catalog")
+	if err != nil {
+		return Catalog{}, 0, err
+	}
+	if !ok {
+		return Catalog{}, 0, ErrNoCatalog
+	}
+	age := max(0, p.clk.Now().Sub(s.Checked))
+	p.catMu.Lock()
+	defer p.catMu.Unlock()
+	if p.cat.Items == nil || p.catETag != s.ETag {
+		c, err := ParseCatalog(s.Body)
+		if err != nil {
+			return Catalog{}, 0, fmt.Errorf("uplink: the stored catalogue no longer parses: %w", err)
+		}
+		p.cat, p.catETag = c, s.ETag
+	}
+	return p.cat, age, nil
+}
