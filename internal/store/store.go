@@ -56,7 +56,6 @@ type DB struct {
 	log     *slog.Logger
 	w       *sql.DB // exactly one connection: every write goes through Write
 	r       *sql.DB
-	ck      *checkpointer
 	movedTo string
 	version int
 }
@@ -119,13 +118,7 @@ func (d *DB) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := d.migrate(ctx, ms); err != nil {
-		return err
-	}
-	if d.ck, err = startCheckpointer(ctx, d.path); err != nil {
-		return fmt.Errorf("store: opening the checkpointer's connection to %s: %w", d.path, err)
-	}
-	return nil
+	return d.migrate(ctx, ms)
 }
 
 // openWriter opens the single writer connection and runs the integrity check on it. A
@@ -139,11 +132,6 @@ func openWriter(ctx context.Context, path string) (w *sql.DB, problem string, er
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	// See checkpoint.go: the checkpointer, not the commit, moves the WAL into the file.
-	if _, err := w.ExecContext(ctx, "PRAGMA wal_autocheckpoint=0"); err != nil && !isCorruption(err) {
-		w.Close()
-		return nil, "", fmt.Errorf("store: %w", err)
-	}
 	problem, err = integrityCheck(ctx, w)
 	if err != nil || problem != "" {
 		w.Close()
@@ -270,9 +258,6 @@ func (d *DB) Write(ctx context.Context, fn func(*sql.Tx) error) error {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	committed = true
-	if d.ck != nil {
-		d.ck.writes.Add(1)
-	}
 	return nil
 }
 
@@ -296,10 +281,6 @@ func (d *DB) Close() error {
 		return nil
 	}
 	var errs []error
-	if d.ck != nil {
-		errs = append(errs, d.ck.close())
-		d.ck = nil
-	}
 	if d.r != nil {
 		errs = append(errs, d.r.Close())
 		d.r = nil
