@@ -10,8 +10,7 @@ import (
 
 // AppendOutbox adds an event for the central platform inside tx, so it commits or rolls
 // back with the business rows it describes. seq is the next number of stream (1, 2, 3...;
-// outbox_streams keeps counting after acknowledged rows are deleted, so a number is never
-// reused); id is a UUIDv7. data is encoded with encoding/json: pass a json.RawMessage for
+// see NextSeq); id is a UUIDv7. data is encoded with encoding/json: pass a json.RawMessage for
 // JSON you already have (a []byte would become a base64 string).
 func AppendOutbox(tx *sql.Tx, stream, typ string, occurredAt time.Time, data any) (id string, seq int64, err error) {
 	if stream == "" || typ == "" {
@@ -24,11 +23,8 @@ func AppendOutbox(tx *sql.Tx, stream, typ string, occurredAt time.Time, data any
 	if err != nil {
 		return "", 0, fmt.Errorf("store: outbox event %s/%s: %w", stream, typ, err)
 	}
-	err = tx.QueryRow(`INSERT INTO outbox_streams(stream, next_seq) VALUES(?, 2)
-		ON CONFLICT(stream) DO UPDATE SET next_seq = next_seq + 1
-		RETURNING next_seq - 1`, stream).Scan(&seq)
-	if err != nil {
-		return "", 0, fmt.Errorf("store: outbox stream %s: %w", stream, err)
+	if seq, err = NextSeq(tx, stream); err != nil {
+		return "", 0, err
 	}
 	id = NewUUID().String()
 	_, err = tx.Exec(`INSERT INTO outbox(id, stream, seq, type, occurred_at, data, created_at) VALUES(?, ?, ?, ?, ?, ?, ?)`,
@@ -37,4 +33,19 @@ func AppendOutbox(tx *sql.Tx, stream, typ string, occurredAt time.Time, data any
 		return "", 0, fmt.Errorf("store: outbox event %s/%s: %w", stream, typ, err)
 	}
 	return id, seq, nil
+}
+
+// NextSeq is the seq the next event of stream gets in tx: one past the highest event still in
+// the outbox and past every event ever deleted from it (outbox_streams, kept by a trigger on
+// delete), so numbers grow by one and are never reused. It writes nothing: the append is one
+// insert, not an insert and an update.
+func NextSeq(tx *sql.Tx, stream string) (int64, error) {
+	var seq int64
+	err := tx.QueryRow(`SELECT max(
+			COALESCE((SELECT seq FROM outbox WHERE stream = ?1 ORDER BY seq DESC LIMIT 1), 0),
+			COALESCE((SELECT next_seq - 1 FROM outbox_streams WHERE stream = ?1), 0)) + 1`, stream).Scan(&seq)
+	if err != nil {
+		return 0, fmt.Errorf("store: outbox stream %s: %w", stream, err)
+	}
+	return seq, nil
 }

@@ -66,6 +66,18 @@ func TestAppendOutboxSeqPerStream(t *testing.T) {
 		if seq != 4 {
 			t.Errorf("seq after deleting acknowledged rows = %d; want 4", seq)
 		}
+		if err != nil {
+			return err
+		}
+		// The newest one alone leaves (a dead letter): its number is not given out again.
+		AppendOutbox(tx, "queue", "x", at, nil)
+		if _, err := tx.Exec(`DELETE FROM outbox WHERE stream = 'queue' AND seq = 5`); err != nil {
+			return err
+		}
+		_, seq, err = AppendOutbox(tx, "queue", "x", at, nil)
+		if seq != 6 {
+			t.Errorf("seq after the newest row was deleted = %d; want 6", seq)
+		}
 		return err
 	})
 	if err != nil {

@@ -56,7 +56,7 @@ func (s *Sender) ListDead(ctx context.Context) ([]Dead, error) {
 }
 
 // Requeue puts a dead letter back into the outbox, keeping its id, type, occurred_at and data
-// but giving it a fresh seq (the next of its stream, from outbox_streams), so it is sent after
+// but giving it a fresh seq (the next of its stream, store.NextSeq), so it is sent after
 // the events already waiting on that stream.
 //
 // Why a fresh seq rather than the old one: the contract promises the platform that seq only
@@ -77,11 +77,9 @@ func (s *Sender) Requeue(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		var seq int64
 		// Same numbering as store.AppendOutbox.
-		if err := tx.QueryRow(`INSERT INTO outbox_streams(stream, next_seq) VALUES(?, 2)
-			ON CONFLICT(stream) DO UPDATE SET next_seq = next_seq + 1
-			RETURNING next_seq - 1`, stream).Scan(&seq); err != nil {
+		seq, err := store.NextSeq(tx, stream)
+		if err != nil {
 			return err
 		}
 		if _, err := tx.Exec(`INSERT INTO outbox(id, stream, seq, type, occurred_at, data, created_at) VALUES(?, ?, ?, ?, ?, ?, ?)`,
