@@ -147,7 +147,9 @@ func (l *link) start() error {
 	}
 	client := &uplink.Client{Base: platform, Node: n.cfg.Node.ID, Token: e.Token, HTTP: hc}
 	s := uplink.NewSender(uplink.SenderConfig{Client: client, DB: n.db, Clock: n.clock, Health: n.health,
-		Log: n.log, HealthList: n.health.All, DrainRate: n.cfg.Uplink.DrainRate})
+		Log: n.log, HealthList: n.health.All, DrainRate: n.cfg.Uplink.DrainRate,
+		// At most one second's worth at once, so the pace holds from the first batch on.
+		DrainBurst: int(max(1, min(uplink.MaxBatchEvents, n.cfg.Uplink.DrainRate)))})
 	pull, heartbeat := n.cfg.Uplink.Intervals()
 	p, err := uplink.NewPuller(uplink.PullerConfig{Client: client, DB: n.db, Clock: n.clock, Health: n.health,
 		Log: n.log, DocKey: key, Interval: pull, Location: n.cfg.Location(),
