@@ -24,5 +24,9 @@ out="var/bench/bench-$(date -u +%Y%m%dT%H%M%SZ).txt"
   go test -run '^$' -bench 'Upload1080p|CopyBaseline' -benchtime 3s ./ui/glfw/
   echo "# touch UI: kioskd -sim full screen 1920x1080 under Xvfb: first frame after exec (goal <= 1 s), idle CPU over 30 s (goal ~0 %), RSS (goal <= 100 MB)"
   go test -run '^$' -bench 'KioskdScreen' -benchtime 1x ./e2e/
+  echo "# uplink: drain a 100,000-event backlog to platformsim over loopback beside raw batched POSTs of the same payloads (goals >= 5,000 events/s and >= 0.7x raw)"
+  go test -run '^$' -bench 'Drain|RawPost' -benchtime 1x -count 3 ./kiosk/uplink/
+  echo "# uplink: a business transaction with its outbox event beside the same transaction without it (goal <= 1.2x)"
+  go test -run '^$' -bench 'Enqueue|TxOnly' -count 5 ./kiosk/uplink/
 } 2>&1 | tee "$out"
 echo "results written to $out"
