@@ -27,6 +27,6 @@ out="var/bench/bench-$(date -u +%Y%m%dT%H%M%SZ).txt"
   echo "# uplink: drain a 100,000-event backlog to platformsim over loopback beside raw batched POSTs of the same payloads (goals >= 5,000 events/s and >= 0.7x raw)"
   go test -run '^$' -bench 'Drain|RawPost' -benchtime 1x -count 3 ./kiosk/uplink/
   echo "# uplink: a business transaction with its outbox event beside the same transaction without it (goal <= 1.2x)"
-  go test -run '^$' -bench 'Enqueue|TxOnly' -count 5 ./kiosk/uplink/
+  go test -run '^$' -bench 'EnqueueRatio' -count 5 ./kiosk/uplink/
 } 2>&1 | tee "$out"
 echo "results written to $out"

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -168,4 +169,46 @@ func BenchmarkTxOnly(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tx/s")
+}
+
+// BenchmarkEnqueueRatio alternates the business transaction with its outbox event and the
+// same transaction without it on one database, so both meet the same disk at the same
+// moment, and reports the ratio of their medians and of their means (goal <= 1.2).
+func BenchmarkEnqueueRatio(b *testing.B) {
+	db := sendOpenDB(b)
+	ctx := context.Background()
+	with, without := make([]time.Duration, 0, b.N), make([]time.Duration, 0, b.N)
+	i := 0
+	for b.Loop() {
+		i++
+		t0 := time.Now()
+		err := db.Write(ctx, func(tx *sql.Tx) error {
+			if err := benchTicket(tx, 2*i); err != nil {
+				return err
+			}
+			_, _, err := store.AppendOutbox(tx, StreamQueue, "ticket.issued", sendT0, benchData(i))
+			return err
+		})
+		t1 := time.Now()
+		if err == nil {
+			err = db.Write(ctx, func(tx *sql.Tx) error { return benchTicket(tx, 2*i+1) })
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		with, without = append(with, t1.Sub(t0)), append(without, time.Since(t1))
+	}
+	mean := func(ds []time.Duration) float64 {
+		var s time.Duration
+		for _, d := range ds {
+			s += d
+		}
+		return float64(s) / float64(len(ds))
+	}
+	b.ReportMetric(mean(with)/1e3, "with-us")
+	b.ReportMetric(mean(without)/1e3, "without-us")
+	b.ReportMetric(mean(with)/mean(without), "mean-ratio")
+	slices.Sort(with)
+	slices.Sort(without)
+	b.ReportMetric(float64(with[len(with)/2])/float64(without[len(without)/2]), "median-ratio")
 }
