@@ -66,6 +66,19 @@ func NewAppointmentBook(appts []Appointment) (*AppointmentBook, error) {
 	return b, nil
 }
 
+// Replace swaps in a new list of appointments (a fresh pull from the platform), keeping what
+// was checked in. Invalid entries are an error and leave the book as it was.
+func (b *AppointmentBook) Replace(appts []Appointment) error {
+	nb, err := NewAppointmentBook(appts)
+	if err != nil {
+		return err
+	}
+	b.mu.Lock()
+	b.byCode, b.byID = nb.byCode, nb.byID
+	b.mu.Unlock()
+	return nil
+}
+
 // LoadAppointments reads a JSON array of appointments (unknown fields are an error).
 func LoadAppointments(path string) (*AppointmentBook, error) {
 	data, err := os.ReadFile(path)

@@ -63,3 +63,28 @@ func TestGreenChannel(t *testing.T) {
 		})
 	}
 }
+
+func TestAppointmentBookReplaceKeepsUsed(t *testing.T) {
+	at := time.Date(2026, 11, 23, 9, 0, 0, 0, hallZone)
+	b, err := NewAppointmentBook([]Appointment{{ID: "a1", Code: "C1", Category: "A", Start: at, End: at.Add(time.Hour)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.MarkUsed("a1", "A001")
+	if err := b.Replace([]Appointment{{ID: "a1", Code: "C1", Category: "A", Start: at, End: at.Add(time.Hour)},
+		{ID: "a2", Code: "C2", Category: "B", Start: at, End: at.Add(time.Hour)}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := b.Find("C2"); !ok {
+		t.Error("Find(C2) after Replace: not found")
+	}
+	if tk, ok := b.Used("a1"); !ok || tk != "A001" {
+		t.Errorf("Used(a1) after Replace = %q, %v; want A001 kept", tk, ok)
+	}
+	if err := b.Replace([]Appointment{{ID: "", Code: "C3"}}); err == nil {
+		t.Error("Replace with an invalid entry succeeded")
+	}
+	if _, ok := b.Find("C2"); !ok {
+		t.Error("a refused Replace changed the book")
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"sync/atomic"
 	"syscall"
@@ -158,6 +159,11 @@ type node struct {
 	inputs   chan kiosk.Input                   // to the citizen session
 	// platformSim is the embedded reference platform in -sim mode.
 	platformSim *platformsim.Sim
+	// idKey is the deployment key of id_hash (HMAC-SHA256 of ID numbers).
+	idKey []byte
+	// appointments feed check-in; from a file (appointmentsFixed) or from the uplink.
+	appointments      *kiosk.AppointmentBook
+	appointmentsFixed bool
 }
 
 func (n *node) run(ctx context.Context, scr *screen) error {
@@ -180,6 +186,12 @@ func (n *node) run(ctx context.Context, scr *screen) error {
 	}
 	stopLog := n.logHealthTransitions(ctx)
 	defer stopLog()
+	if n.idKey, err = loadDeploymentKey(filepath.Join(filepath.Dir(n.cfg.Store.Path), "deployment.key")); err != nil {
+		return err
+	}
+	if n.appointments, err = n.appointmentBook(); err != nil {
+		return err
+	}
 
 	// The admin API comes up first, so a technician can see what failed while devices start.
 	admin := &web.Admin{NodeID: n.cfg.Node.ID, Version: version, Started: started, Health: n.health,

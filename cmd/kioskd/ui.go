@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"sync"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"github.com/hallkiosk/hallkiosk/devices/gpio"
+	"github.com/hallkiosk/hallkiosk/internal/platformsim"
 	"github.com/hallkiosk/hallkiosk/internal/store"
 	"github.com/hallkiosk/hallkiosk/kiosk"
 	"github.com/hallkiosk/hallkiosk/queue"
@@ -174,11 +174,7 @@ func (n *node) startSession(ctx context.Context, scr *screen, issuer kiosk.Issue
 	if err != nil {
 		return err
 	}
-	key, err := loadDeploymentKey(filepath.Join(filepath.Dir(n.cfg.Store.Path), "deployment.key"))
-	if err != nil {
-		return err
-	}
-	d := kiosk.Deps{Clock: n.clock, Health: n.health.All, Log: n.log, IDKey: key,
+	d := kiosk.Deps{Clock: n.clock, Health: n.health.All, Log: n.log, IDKey: n.idKey, Appointments: n.appointments,
 		Light: helpLight{n}, Alerts: outboxAlerts{n}, Voice: &espeakVoice{n: n},
 		Online: n.online}
 	if disp != nil {
@@ -189,14 +185,6 @@ func (n *node) startSession(ctx context.Context, scr *screen, issuer kiosk.Issue
 		d.Hall = localHall{c.Queue}
 	case *hall.Client:
 		d.Hall = &remoteHall{c: c}
-	}
-	switch {
-	case n.cfg.UI.Appointments != "":
-		if d.Appointments, err = kiosk.LoadAppointments(n.cfg.UI.Appointments); err != nil {
-			return fmt.Errorf("ui.appointments: %w", err)
-		}
-	case n.sim:
-		d.Appointments = simAppointments(n.clock.Now(), n.cfg.Location())
 	}
 	idle, elderly := n.cfg.UI.IdleTimeouts()
 	req := map[string]bool{}
@@ -321,14 +309,28 @@ func (scr *screen) screenTap(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// simAppointments are today's demonstration appointments in -sim mode: one due now, one
-// later today, one that ended an hour ago.
-func simAppointments(now time.Time, loc *time.Location) *kiosk.AppointmentBook {
+// demoAppointments are the demonstration appointments -sim books at the embedded platform
+// (which the node then pulls like any other): one due now, one later today, one that ended
+// an hour ago.
+func demoAppointments(now time.Time, loc *time.Location) []platformsim.Appointment {
 	now = now.In(loc).Truncate(time.Minute)
-	b, _ := kiosk.NewAppointmentBook([]kiosk.Appointment{
-		{ID: "sim-appt-1", Code: "YY0001", Category: "A", Start: now.Add(-10 * time.Minute), End: now.Add(50 * time.Minute), NameMasked: "张*"},
-		{ID: "sim-appt-2", Code: "YY0002", Category: "C", Start: now.Add(3 * time.Hour), End: now.Add(4 * time.Hour), NameMasked: "李*"},
-		{ID: "sim-appt-3", Code: "YY0003", Category: "B", Start: now.Add(-3 * time.Hour), End: now.Add(-time.Hour), NameMasked: "王*"},
-	})
-	return b
+	return []platformsim.Appointment{
+		{AppointmentID: "sim-appt-1", Code: "YY0001", Category: "A", SlotStart: now.Add(-10 * time.Minute), SlotEnd: now.Add(50 * time.Minute), HolderMasked: "张*"},
+		{AppointmentID: "sim-appt-2", Code: "YY0002", Category: "C", SlotStart: now.Add(3 * time.Hour), SlotEnd: now.Add(4 * time.Hour), HolderMasked: "李*"},
+		{AppointmentID: "sim-appt-3", Code: "YY0003", Category: "B", SlotStart: now.Add(-3 * time.Hour), SlotEnd: now.Add(-time.Hour), HolderMasked: "王*"},
+	}
+}
+
+// appointmentBook is the check-in data of the session: the [ui] appointments file, or
+// (empty at first) what the uplink pulls from the platform.
+func (n *node) appointmentBook() (*kiosk.AppointmentBook, error) {
+	if n.cfg.UI.Appointments != "" {
+		b, err := kiosk.LoadAppointments(n.cfg.UI.Appointments)
+		if err != nil {
+			return nil, fmt.Errorf("ui.appointments: %w", err)
+		}
+		n.appointmentsFixed = true
+		return b, nil
+	}
+	return kiosk.NewAppointmentBook(nil)
 }

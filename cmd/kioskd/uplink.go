@@ -13,10 +13,12 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/hallkiosk/hallkiosk/internal/health"
 	"github.com/hallkiosk/hallkiosk/internal/platformsim"
+	"github.com/hallkiosk/hallkiosk/kiosk"
 	"github.com/hallkiosk/hallkiosk/kiosk/uplink"
 	"github.com/hallkiosk/hallkiosk/web"
 )
@@ -69,8 +71,10 @@ func (n *node) startUplink(ctx context.Context, l *link) (func(), error) {
 // startPlatformSim runs platformsim on [sim] platform, with its own database beside the
 // node's, and returns its URL.
 func (n *node) startPlatformSim(ctx context.Context) (string, func(), error) {
+	// The platform hashes its seeded pickups and appointments with this node's deployment
+	// key, so the demonstration people's ID cards match them.
 	sim, err := platformsim.Open(ctx, platformsim.Config{DBPath: filepath.Join(filepath.Dir(n.cfg.Store.Path), "platformsim.db"),
-		Log: n.log})
+		Log: n.log, DeploymentKey: n.idKey})
 	if err != nil {
 		return "", nil, fmt.Errorf("platformsim: %w", err)
 	}
@@ -83,6 +87,9 @@ func (n *node) startPlatformSim(ctx context.Context) (string, func(), error) {
 	go srv.Serve(ln)
 	url := "http://" + ln.Addr().String()
 	n.log.Info("embedded platform (platformsim)", "url", url, "control", url+"/control/faults")
+	for _, a := range demoAppointments(n.clock.Now(), n.cfg.Location()) {
+		sim.AddAppointment(n.cfg.Node.ID, a)
+	}
 	n.platformSim = sim
 	return url, func() {
 		c, cancel := context.WithTimeout(context.Background(), 3*time.Second)
@@ -159,7 +166,9 @@ func (l *link) start() error {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Add(3)
+	wg.Add(5)
+	go func() { defer wg.Done(); n.followAppointments(ctx, p) }()
+	go func() { defer wg.Done(); n.watchDisk(ctx, s) }()
 	go func() { defer wg.Done(); s.Run(ctx) }()
 	go func() { defer wg.Done(); p.Run(ctx) }()
 	go func() {
@@ -203,14 +212,68 @@ func (l *link) current() (*uplink.Sender, *uplink.Puller, string) {
 	return l.sender, l.puller, l.platform
 }
 
+// followAppointments keeps the session's check-in data on the appointments the puller
+// stored (so check-in works offline), unless a fixture file was configured.
+func (n *node) followAppointments(ctx context.Context, p *uplink.Puller) {
+	if n.appointmentsFixed {
+		return
+	}
+	for {
+		now := n.clock.Now().In(n.cfg.Location())
+		var appts []kiosk.Appointment
+		for _, day := range []time.Time{now, now.AddDate(0, 0, 1)} {
+			list, err := p.Appointments(ctx, day)
+			if err != nil {
+				n.log.Debug("appointments not read", "err", err)
+				continue
+			}
+			for _, a := range list {
+				if a.Status != "cancelled" {
+					appts = append(appts, kiosk.Appointment{ID: a.AppointmentID, Code: a.Code, Category: a.Category,
+						Start: a.SlotStart, End: a.SlotEnd, NameMasked: a.HolderMasked})
+				}
+			}
+		}
+		if err := n.appointments.Replace(appts); err != nil {
+			n.log.Warn("appointments from the platform refused", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.clock.After(5 * time.Second):
+		}
+	}
+}
+
+// diskLowBytes: below this much free space on the store's file system, new telemetry is
+// refused (queue and business events keep the room) and uplink.disk_low is raised.
+const diskLowBytes = 256 << 20
+
+func (n *node) watchDisk(ctx context.Context, s *uplink.Sender) {
+	dir := filepath.Dir(n.cfg.Store.Path)
+	for {
+		var st syscall.Statfs_t
+		if err := syscall.Statfs(dir, &st); err == nil {
+			s.SetDiskLow(st.Bavail*uint64(st.Bsize) < diskLowBytes)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.clock.After(30 * time.Second):
+		}
+	}
+}
+
 // online is what the citizen screen's offline badge shows: false while the platform is
 // unreachable (or the node is not enrolled).
 func (n *node) online() bool {
 	if n.cfg.UI.Offline {
 		return false
 	}
+	// Degraded (a stale backlog, dead letters) still reaches the platform; down (offline,
+	// unauthorized) or not enrolled does not.
 	st, ok := n.health.Get("uplink")
-	return ok && st.State == health.OK
+	return ok && st.State != health.Down && st.Code != "uplink.not_enrolled"
 }
 
 // nodeConfig takes a valid node config from the platform. The queue and the screens read
