@@ -54,6 +54,23 @@ platform = "` + freePort(t) + `"
 	return path
 }
 
+// hallListen is the hall API's address in a config written by writeConfig (the listen
+// address that is not the admin's).
+func hallListen(t *testing.T, cfg, admin string) string {
+	t.Helper()
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "listen = ") && !strings.Contains(line, admin) {
+			return strings.Trim(strings.TrimPrefix(line, "listen = "), `"`)
+		}
+	}
+	t.Fatalf("no hall listen address in %s", cfg)
+	return ""
+}
+
 // waitComponent polls /api/health until component has state and code.
 func waitComponent(t *testing.T, base, component, state, code string, within time.Duration) healthDoc {
 	t.Helper()

@@ -15,13 +15,7 @@ func TestKioskctlQueueAgainstKioskd(t *testing.T) {
 	dir := t.TempDir()
 	admin := freePort(t)
 	cfg := writeConfig(t, dir, admin, "")
-	b, _ := os.ReadFile(cfg)
-	hallAddr := ""
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "listen = ") && !strings.Contains(line, admin) {
-			hallAddr = strings.Trim(strings.TrimPrefix(line, "listen = "), `"`)
-		}
-	}
+	hallAddr := hallListen(t, cfg, admin)
 	k := start(t, "kioskd", "-sim", "-config", cfg)
 	k.waitOutput(t, "hall LAN API", 10*time.Second)
 	tokens := filepath.Join(dir, "hall-tokens.json")

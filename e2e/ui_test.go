@@ -91,14 +91,20 @@ func waitScreen(t *testing.T, base, name string, within time.Duration) screenLay
 // click presses the centre of the target with id through the X server, as a finger would.
 func click(t *testing.T, display string, l screenLayout, id string) {
 	t.Helper()
+	x, y := centre(t, l, id)
+	xdo(t, display, "mousemove", fmt.Sprint(x), fmt.Sprint(y), "click", "1")
+}
+
+// centre is the middle of the touch target id on the screen l describes.
+func centre(t *testing.T, l screenLayout, id string) (x, y int) {
+	t.Helper()
 	for _, tg := range l.Targets {
 		if tg.ID == id {
-			x, y := tg.X+tg.W/2, tg.Y+tg.H/2
-			xdo(t, display, "mousemove", fmt.Sprint(x), fmt.Sprint(y), "click", "1")
-			return
+			return tg.X + tg.W/2, tg.Y + tg.H/2
 		}
 	}
 	t.Fatalf("screen %q has no target %q: %+v", l.Screen, id, l.Targets)
+	return 0, 0
 }
 
 func xdo(t *testing.T, display string, args ...string) {
@@ -240,20 +246,15 @@ func samePixels(a, b image.Image) bool {
 
 func tap(t *testing.T, base string, l screenLayout, id string) {
 	t.Helper()
-	for _, tg := range l.Targets {
-		if tg.ID == id {
-			resp, err := http.PostForm(fmt.Sprintf("%s/api/screen/tap?x=%d&y=%d", base, tg.X+tg.W/2, tg.Y+tg.H/2), nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusNoContent {
-				t.Fatalf("tap %s: %s", id, resp.Status)
-			}
-			return
-		}
+	x, y := centre(t, l, id)
+	resp, err := http.PostForm(fmt.Sprintf("%s/api/screen/tap?x=%d&y=%d", base, x, y), nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatalf("screen %q has no target %q", l.Screen, id)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("tap %s: %s", id, resp.Status)
+	}
 }
 
 func simCmd(t *testing.T, base, dev, cmd string) {

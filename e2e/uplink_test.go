@@ -44,12 +44,7 @@ func TestKioskdEnrolAndDrain(t *testing.T) {
 	admin := freePort(t)
 	cfg := writeConfig(t, dir, admin, "")
 	b, _ := os.ReadFile(cfg)
-	hallAddr := ""
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "listen = ") && !strings.Contains(line, admin) {
-			hallAddr = strings.Trim(strings.TrimPrefix(line, "listen = "), `"`)
-		}
-	}
+	hallAddr := hallListen(t, cfg, admin)
 	// No embedded platform: this node starts unenrolled.
 	os.WriteFile(cfg, regexp.MustCompile(`(?m)^platform = .*$`).ReplaceAll(b, []byte(`platform = "off"`)), 0o644)
 	k := start(t, "kioskd", "-sim", "-config", cfg)

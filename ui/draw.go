@@ -128,6 +128,25 @@ func (c *canvas) corner(rad int) []uint8 {
 	return m
 }
 
+// blendCorners blends col at coverage a (0-255) into the pixel at (x, y) from each of r's
+// four corners, mirrored.
+func (c *canvas) blendCorners(r image.Rectangle, x, y int, col color.RGBA, a uint32) {
+	for _, p := range [4]image.Point{
+		{r.Min.X + x, r.Min.Y + y}, {r.Max.X - 1 - x, r.Min.Y + y},
+		{r.Min.X + x, r.Max.Y - 1 - y}, {r.Max.X - 1 - x, r.Max.Y - 1 - y},
+	} {
+		if !p.In(c.clip) {
+			continue
+		}
+		o := c.dst.PixOffset(p.X, p.Y)
+		px := c.dst.Pix[o : o+4]
+		px[0] = blend255(uint32(col.R), uint32(px[0]), a)
+		px[1] = blend255(uint32(col.G), uint32(px[1]), a)
+		px[2] = blend255(uint32(col.B), uint32(px[2]), a)
+		px[3] = 255
+	}
+}
+
 // roundRect fills r with rounded corners of radius rad.
 func (c *canvas) roundRect(r image.Rectangle, rad int, col color.RGBA) {
 	rad = min(rad, r.Dx()/2, r.Dy()/2)
@@ -146,21 +165,7 @@ func (c *canvas) roundRect(r image.Rectangle, rad int, col color.RGBA) {
 			if a == 0 {
 				continue
 			}
-			a = a * ca / 255
-			for _, p := range [4]image.Point{
-				{r.Min.X + x, r.Min.Y + y}, {r.Max.X - 1 - x, r.Min.Y + y},
-				{r.Min.X + x, r.Max.Y - 1 - y}, {r.Max.X - 1 - x, r.Max.Y - 1 - y},
-			} {
-				if !p.In(c.clip) {
-					continue
-				}
-				o := c.dst.PixOffset(p.X, p.Y)
-				px := c.dst.Pix[o : o+4]
-				px[0] = blend255(uint32(col.R), uint32(px[0]), a)
-				px[1] = blend255(uint32(col.G), uint32(px[1]), a)
-				px[2] = blend255(uint32(col.B), uint32(px[2]), a)
-				px[3] = 255
-			}
+			c.blendCorners(r, x, y, col, a*ca/255)
 		}
 	}
 }
@@ -179,20 +184,7 @@ func (c *canvas) cutCorners(r image.Rectangle, rad int, bg color.RGBA) {
 			if a == 0 {
 				continue
 			}
-			for _, p := range [4]image.Point{
-				{r.Min.X + x, r.Min.Y + y}, {r.Max.X - 1 - x, r.Min.Y + y},
-				{r.Min.X + x, r.Max.Y - 1 - y}, {r.Max.X - 1 - x, r.Max.Y - 1 - y},
-			} {
-				if !p.In(c.clip) {
-					continue
-				}
-				o := c.dst.PixOffset(p.X, p.Y)
-				px := c.dst.Pix[o : o+4]
-				px[0] = blend255(uint32(bg.R), uint32(px[0]), a)
-				px[1] = blend255(uint32(bg.G), uint32(px[1]), a)
-				px[2] = blend255(uint32(bg.B), uint32(px[2]), a)
-				px[3] = 255
-			}
+			c.blendCorners(r, x, y, bg, a)
 		}
 	}
 }

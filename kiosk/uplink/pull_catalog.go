@@ -174,22 +174,9 @@ func (p *Puller) PullCatalog(ctx context.Context) (changed bool, err error) {
 }
 
 func (p *Puller) pullCatalog(ctx context.Context) (bool, error) {
-	old, _, err := p.pullLoad(ctx, "catalog")
-	if err != nil {
+	r, err := p.pullFresh(ctx, "catalog", "/v1/catalog")
+	if r == nil || err != nil {
 		return false, err
-	}
-	r, notModified, err := p.pullGet(ctx, "/v1/catalog", old.ETag)
-	if err != nil {
-		return false, err
-	}
-	if notModified {
-		return false, p.pullTouch(ctx, "catalog")
-	}
-	if len(old.Body) > 0 && bytes.Equal(r.Body, old.Body) {
-		// The same catalog under a new ETag (or none): keep it, nothing to apply again.
-		return false, p.c.DB.Write(ctx, func(tx *sql.Tx) error {
-			return pullSave(tx, "catalog", r.Header.Get("ETag"), r.Body, p.clk.Now())
-		})
 	}
 	c, err := ParseCatalog(r.Body)
 	if err != nil {

@@ -260,22 +260,9 @@ func (p *Puller) PullConfig(ctx context.Context) (changed bool, err error) {
 }
 
 func (p *Puller) pullConfig(ctx context.Context) (bool, error) {
-	old, _, err := p.pullLoad(ctx, "config")
-	if err != nil {
+	r, err := p.pullFresh(ctx, "config", "/v1/nodes/"+url.PathEscape(p.c.Client.Node)+"/config")
+	if r == nil || err != nil {
 		return false, err
-	}
-	r, notModified, err := p.pullGet(ctx, "/v1/nodes/"+url.PathEscape(p.c.Client.Node)+"/config", old.ETag)
-	if err != nil {
-		return false, err
-	}
-	if notModified {
-		return false, p.pullTouch(ctx, "config")
-	}
-	if len(old.Body) > 0 && bytes.Equal(r.Body, old.Body) {
-		// The same config under a new ETag (or none): keep it, nothing to apply again.
-		return false, p.c.DB.Write(ctx, func(tx *sql.Tx) error {
-			return pullSave(tx, "config", r.Header.Get("ETag"), r.Body, p.clk.Now())
-		})
 	}
 	cfg, err := ParseNodeConfig(r.Body)
 	if err != nil {
