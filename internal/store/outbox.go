@@ -40,12 +40,14 @@ func AppendOutbox(tx *sql.Tx, stream, typ string, occurredAt time.Time, data any
 // delete), so numbers grow by one and are never reused. It writes nothing: the append is one
 // insert, not an insert and an update.
 func NextSeq(tx *sql.Tx, stream string) (int64, error) {
-	var seq int64
-	err := tx.QueryRow(`SELECT max(
-			COALESCE((SELECT seq FROM outbox WHERE stream = ?1 ORDER BY seq DESC LIMIT 1), 0),
-			COALESCE((SELECT next_seq - 1 FROM outbox_streams WHERE stream = ?1), 0)) + 1`, stream).Scan(&seq)
-	if err != nil {
+	var last, hw int64
+	err := tx.QueryRow(`SELECT seq FROM outbox WHERE stream = ? ORDER BY seq DESC LIMIT 1`, stream).Scan(&last)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("store: outbox stream %s: %w", stream, err)
 	}
-	return seq, nil
+	err = tx.QueryRow(`SELECT next_seq - 1 FROM outbox_streams WHERE stream = ?`, stream).Scan(&hw)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("store: outbox stream %s: %w", stream, err)
+	}
+	return max(last, hw) + 1, nil
 }

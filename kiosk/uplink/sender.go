@@ -404,7 +404,7 @@ func (s *Sender) sendPost(ctx context.Context, batch []sendEvent) ([]sendResult,
 func (s *Sender) sendSettle(ctx context.Context, stream string, batch []sendEvent, results []sendResult, fromPlatform bool) error {
 	now := s.cfg.Clock.Now()
 	err := s.cfg.DB.Write(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
-		del, err := tx.Prepare(`DELETE FROM outbox WHERE id = ?`)
+		del, err := tx.Prepare(`DELETE FROM outbox WHERE stream = ? AND seq = ? AND id = ?`)
 		if err != nil {
 			return err
 		}
@@ -421,7 +421,7 @@ func (s *Sender) sendSettle(ctx context.Context, stream string, batch []sendEven
 					return err
 				}
 			}
-			if _, err := del.Exec(e.id); err != nil {
+			if _, err := del.Exec(e.stream, e.seq, e.id); err != nil {
 				return err
 			}
 		}

@@ -92,12 +92,12 @@ func (s *Sender) Heartbeat(ctx context.Context, version string, uptime time.Dura
 // order is kept.
 func (s *Sender) Compact(ctx context.Context) (compacted, dropped int, err error) {
 	err = s.cfg.DB.Write(ctx, func(tx *sql.Tx) error {
-		r, err := tx.Exec(`DELETE FROM outbox WHERE id IN (
-			SELECT id FROM (
-				SELECT id, ROW_NUMBER() OVER (
+		r, err := tx.Exec(`DELETE FROM outbox WHERE stream = ?1 AND seq IN (
+			SELECT seq FROM (
+				SELECT seq, ROW_NUMBER() OVER (
 					PARTITION BY type, CASE WHEN type = 'device.health' THEN json_extract(CAST(data AS TEXT), '$.device') END
 					ORDER BY seq DESC) AS n
-				FROM outbox WHERE stream = ? AND type IN ('device.health', 'node.heartbeat'))
+				FROM outbox WHERE stream = ?1 AND type IN ('device.health', 'node.heartbeat'))
 			WHERE n > 1)`, StreamTelemetry)
 		if err != nil {
 			return err
