@@ -79,12 +79,28 @@ func TestKioskdEnrolAndDrain(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	out, _, c := run(t, "kioskctl", "uplink", "--admin", "http://"+admin)
-	if c != 0 || !strings.Contains(out, pbase) {
-		t.Errorf("kioskctl uplink: exit %d: %q", c, out)
+	up, _, c := run(t, "kioskctl", "uplink", "--admin", "http://"+admin)
+	if c != 0 || !strings.Contains(up, pbase) {
+		t.Errorf("kioskctl uplink: exit %d: %q", c, up)
 	}
 	if strings.Contains(k.out.String(), readToken(t, filepath.Join(dir, "enrolment.json"))) {
 		t.Error("the node token appears in kioskd's log")
+	}
+	k.stop(t)
+
+	// The platform now sends a hall config of its own; it applies at the next start.
+	nc := `{"hall": "e2e-hall", "hall_name": "平台配置大厅", "timezone": "Asia/Shanghai",
+		"categories": [{"code": "Z", "prefix": "Z", "name_zh": "平台业务", "name_en": "Platform", "windows": [7], "avg_service_s": 300, "open": "", "close": ""}],
+		"windows": [{"id": 7, "categories": ["Z"]}], "screen_texts": {}, "profiles": {}}`
+	req, _ := http.NewRequest(http.MethodPut, pbase+"/control/nodes/e2e-node/config", strings.NewReader(nc))
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode >= 300 {
+		t.Fatalf("pushing a node config: %v %v", err, resp)
+	}
+	k = start(t, "kioskd", "-sim", "-config", cfg)
+	k.waitOutput(t, "hall configuration from the platform", 15*time.Second)
+	out, errOut, c := run(t, "kioskctl", append([]string{"queue", "issue", "--category", "Z"}, flags...)...)
+	if c != 0 || !strings.Contains(out, "Z001") {
+		t.Errorf("kioskctl queue issue --category Z after the platform's config: exit %d: %s %s", c, out, errOut)
 	}
 	k.stop(t)
 	p.stop(t)

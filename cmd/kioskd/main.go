@@ -214,6 +214,7 @@ func (n *node) run(ctx context.Context, scr *screen) error {
 		return err
 	}
 	defer stopUplink()
+	n.applyPlatformConfig(ctx, up)
 
 	hallAPI, stopHall, err := n.startHall()
 	if err != nil {

@@ -90,6 +90,13 @@ func (n *node) startPlatformSim(ctx context.Context) (string, func(), error) {
 	for _, a := range demoAppointments(n.clock.Now(), n.cfg.Location()) {
 		sim.AddAppointment(n.cfg.Node.ID, a)
 	}
+	body, err := platformConfigOf(n.cfg)
+	if err == nil {
+		err = sim.SetConfig(n.cfg.Node.ID, body)
+	}
+	if err != nil {
+		n.log.Warn("platformsim serves its own node config", "err", err)
+	}
 	n.platformSim = sim
 	return url, func() {
 		c, cancel := context.WithTimeout(context.Background(), 3*time.Second)
@@ -276,11 +283,11 @@ func (n *node) online() bool {
 	return ok && st.State != health.Down && st.Code != "uplink.not_enrolled"
 }
 
-// nodeConfig takes a valid node config from the platform. The queue and the screens read
-// their configuration at start, so a new one is stored (by the puller) and used from the
-// next start; the log says so.
+// nodeConfig takes a valid node config from the platform while running. The queue and the
+// screens are built from it at start (see applyPlatformConfig), so a new one is stored (by
+// the puller) and applies, whole, from the next start; the log says so.
 func (n *node) nodeConfig(c uplink.NodeConfig) error {
-	n.log.Info("platform node config received; it applies from the next start", "hall_name", c.HallName, "categories", len(c.Categories))
+	n.log.Info("platform node config stored; the queue and screens are built from it at start", "hall_name", c.HallName, "categories", len(c.Categories))
 	return nil
 }
 
