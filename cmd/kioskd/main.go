@@ -101,15 +101,20 @@ func run(cfgPath string, sim, checkOnly bool) error {
 	scr := &screen{pointer: make(chan ui.Pointer, 256)}
 	scr.size = func() (int, int) { return cfg.UI.Width, cfg.UI.Height }
 	win, err := wantWindow(cfg.UI.Display, cfg.Node.Roles)
-	if err != nil || !win {
-		if err != nil {
-			return err
-		}
+	if err != nil {
+		return err
+	}
+	if !win {
 		return n.run(ctx, scr)
 	}
-	// The window takes the main goroutine; the node runs beside it.
-	scr.window = glfwui.New(glfwui.Config{Fullscreen: cfg.UI.Fullscreen, Width: cfg.UI.Width, Height: cfg.UI.Height,
-		HideCursor: cfg.UI.HideCursor, Title: "Hallkiosk " + cfg.Node.HallName})
+	// The window takes the main goroutine; the node runs beside it. Full screen draws at the
+	// monitor's own resolution (crisp); ui.width and ui.height size a window.
+	wcfg := glfwui.Config{Fullscreen: cfg.UI.Fullscreen, Width: cfg.UI.Width, Height: cfg.UI.Height,
+		HideCursor: cfg.UI.HideCursor, Title: "Hallkiosk " + cfg.Node.HallName}
+	if wcfg.Fullscreen {
+		wcfg.Width, wcfg.Height = 0, 0
+	}
+	scr.window = glfwui.New(wcfg)
 	scr.size = func() (int, int) {
 		<-scr.window.Ready()
 		if sz := scr.window.Size(); sz.X > 0 && sz.Y > 0 {
@@ -186,8 +191,10 @@ func (n *node) run(ctx context.Context, scr *screen) error {
 	}
 	stopLog := n.logHealthTransitions(ctx)
 	defer stopLog()
-	if n.idKey, err = loadDeploymentKey(filepath.Join(filepath.Dir(n.cfg.Store.Path), "deployment.key")); err != nil {
-		return err
+	// The deployment key of id_hash (HMAC-SHA256 of ID numbers); enrolment with a platform
+	// that hands out its own will replace the file.
+	if n.idKey, err = loadKeyFile(filepath.Join(filepath.Dir(n.cfg.Store.Path), "deployment.key")); err != nil {
+		return fmt.Errorf("deployment key: %w", err)
 	}
 	if n.appointments, err = n.appointmentBook(); err != nil {
 		return err

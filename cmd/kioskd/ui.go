@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -45,7 +44,7 @@ func wantWindow(display string, roles []string) (bool, error) {
 	}
 	switch display {
 	case "window":
-		if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		if os.Getenv("DISPLAY") == "" {
 			return false, errors.New("ui.display = \"window\" but there is no display ($DISPLAY is unset): start kioskd in the kiosk's X session, or set ui.display = \"auto\"")
 		}
 		return true, nil
@@ -53,27 +52,6 @@ func wantWindow(display string, roles []string) (bool, error) {
 		return os.Getenv("DISPLAY") != "", nil
 	}
 	return false, nil
-}
-
-// loadDeploymentKey reads the key that makes id_hash (HMAC-SHA256 of ID numbers), creating a
-// random one (mode 0600) at first start. Enrolment with the platform will replace it.
-func loadDeploymentKey(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err == nil {
-		if len(b) < 32 {
-			return nil, fmt.Errorf("deployment key %s is %d bytes; want 32: remove it to make a new one", path, len(b))
-		}
-		return b[:32], nil
-	}
-	if !errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("deployment key: %w", err)
-	}
-	k := make([]byte, 32)
-	rand.Read(k)
-	if err := writeFileAtomic(path, k, 0o600); err != nil {
-		return nil, fmt.Errorf("deployment key: %w", err)
-	}
-	return k, nil
 }
 
 // localHall is HallInfo over this node's queue.
