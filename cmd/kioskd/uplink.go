@@ -160,10 +160,6 @@ func (l *link) start() error {
 		return err
 	}
 	client := &uplink.Client{Base: platform, Node: n.cfg.Node.ID, Token: e.Token, HTTP: hc}
-	s := uplink.NewSender(uplink.SenderConfig{Client: client, DB: n.db, Clock: n.clock, Health: n.health,
-		Log: n.log, HealthList: n.health.All, DrainRate: n.cfg.Uplink.DrainRate,
-		// At most one second's worth at once, so the pace holds from the first batch on.
-		DrainBurst: int(max(1, min(uplink.MaxBatchEvents, n.cfg.Uplink.DrainRate)))})
 	pull, heartbeat := n.cfg.Uplink.Intervals()
 	p, err := uplink.NewPuller(uplink.PullerConfig{Client: client, DB: n.db, Clock: n.clock, Health: n.health,
 		Log: n.log, DocKey: key, Interval: pull, Location: n.cfg.Location(),
@@ -171,6 +167,10 @@ func (l *link) start() error {
 	if err != nil {
 		return err
 	}
+	s := uplink.NewSender(uplink.SenderConfig{Client: client, DB: n.db, Clock: n.clock, Health: n.health,
+		Log: n.log, HealthList: n.health.All, Hold: p.HoldForMaterials, DrainRate: n.cfg.Uplink.DrainRate,
+		// At most one second's worth at once, so the pace holds from the first batch on.
+		DrainBurst: int(max(1, min(uplink.MaxBatchEvents, n.cfg.Uplink.DrainRate)))})
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(5)

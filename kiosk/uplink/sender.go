@@ -71,6 +71,12 @@ type SenderConfig struct {
 	HealthEvery  time.Duration // how often State is reported to Health, default 15s
 	TelemetryMax int           // telemetry rows kept unsent at most, default 10,000; the oldest are dropped
 
+	// Hold, if set, is asked about each event before it is sent; true keeps it (and the rest
+	// of its stream behind it) for a later round. kioskd holds an application.submitted
+	// until its materials are uploaded (UPLINK.md: materials go up before their submission).
+	// It may do I/O; it runs on the stream's goroutine.
+	Hold func(ctx context.Context, typ string, data json.RawMessage) bool
+
 	// Rand returns a value in [0, 1) for the backoff jitter; default math/rand/v2.
 	Rand func() float64
 }
@@ -236,6 +242,9 @@ func (s *Sender) sendLoop(ctx context.Context, stream string) {
 			lastCompact = s.cfg.Clock.Now()
 		}
 		batch, poison, reason, err := s.sendLoad(ctx, stream)
+		if err == nil && poison == nil {
+			batch = s.sendHold(ctx, batch)
+		}
 		switch {
 		case err != nil:
 			if ctx.Err() != nil {
@@ -295,6 +304,20 @@ func (s *Sender) sendLoop(ctx context.Context, stream string) {
 			}
 		}
 	}
+}
+
+// sendHold ends the batch before the first event Hold says must wait, so it and everything
+// after it on its stream wait (in order) for the next round.
+func (s *Sender) sendHold(ctx context.Context, batch []sendEvent) []sendEvent {
+	if s.cfg.Hold == nil {
+		return batch
+	}
+	for i, e := range batch {
+		if s.cfg.Hold(ctx, e.typ, e.data) {
+			return batch[:i]
+		}
+	}
+	return batch
 }
 
 // sendLoad reads the lowest-seq events of stream, up to BatchMax events and BatchBytes bytes.
