@@ -13,9 +13,10 @@ import (
 	"time"
 )
 
-// TestKioskdKilledWhileDraining: kioskd is SIGKILLed again and again while it drains a
-// backlog to the platform (a separate platformsim). Every event arrives; the only repeats
-// are answered "duplicate"; nothing is out of order.
+// TestKioskdKilledWhileDraining: the platform (a separate platformsim) hangs while the hall
+// issues tickets, and the node stays responsive; then kioskd is SIGKILLed again and again
+// while it drains the backlog. Every event arrives; the only repeats are answered
+// "duplicate"; nothing is out of order.
 func TestKioskdKilledWhileDraining(t *testing.T) {
 	dir := t.TempDir()
 	paddr := freePort(t)
@@ -56,19 +57,24 @@ drain_rate = 40
 		t.Fatalf("kioskctl enrol: %s", errOut)
 	}
 
-	// A backlog: 300 tickets while the platform is cut off.
-	faults(`{"partition": true}`)
+	// A backlog: 300 tickets while the platform takes requests and never answers; the node
+	// answers every one of them at once all the same.
+	faults(`{"hang": true}`)
 	var tok struct{ Terminal []string }
 	b, _ := os.ReadFile(filepath.Join(dir, "hall-tokens.json"))
 	json.Unmarshal(b, &tok)
 	for i := range 300 {
 		req, _ := http.NewRequest(http.MethodPost, "http://"+hallAddr+"/hall/v1/tickets", bytes.NewReader([]byte(`{"category":"A"}`)))
 		req.Header.Set("Authorization", "Bearer "+tok.Terminal[0])
+		t0 := time.Now()
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil || resp.StatusCode != http.StatusCreated {
 			t.Fatalf("ticket %d: %v %v", i, err, resp)
 		}
 		resp.Body.Close()
+		if d := time.Since(t0); d > time.Second {
+			t.Errorf("ticket %d took %v while the platform hangs; want the node responsive", i, d)
+		}
 	}
 	faults(`{"latency": "20ms"}`)
 
