@@ -205,6 +205,14 @@ func (n *node) run(ctx context.Context, scr *screen) error {
 		Devices: func() devices.Report { return n.report }, Now: n.clock.Now, Screen: scr.screenPNG, Layout: scr.screenLayout}
 	if n.sim {
 		admin.Tap = scr.screenTap
+		// The simulators start before the admin API serves, so its handlers never see
+		// admin.Sim change.
+		n.sims, err = startSimulators(n.cfg, n.profiles, n.log)
+		if err != nil {
+			return err
+		}
+		defer n.sims.Close()
+		admin.Sim = n.sims.controls()
 	}
 	up := &link{n: n}
 	up.routes(admin)
@@ -229,14 +237,6 @@ func (n *node) run(ctx context.Context, scr *screen) error {
 	}
 	defer stopHall()
 
-	if n.sim {
-		n.sims, err = startSimulators(n.cfg, n.profiles, n.log)
-		if err != nil {
-			return err
-		}
-		defer n.sims.Close()
-		admin.Sim = n.sims.controls()
-	}
 
 	issuer, err := n.issuer(hallAPI)
 	if err != nil {
