@@ -293,9 +293,9 @@ func (scr *screen) screenTap(w http.ResponseWriter, r *http.Request) {
 func demoAppointments(now time.Time, loc *time.Location) []platformsim.Appointment {
 	now = now.In(loc).Truncate(time.Minute)
 	return []platformsim.Appointment{
-		{AppointmentID: "sim-appt-1", Code: "YY0001", Category: "A", SlotStart: now.Add(-10 * time.Minute), SlotEnd: now.Add(50 * time.Minute), HolderMasked: "张*"},
-		{AppointmentID: "sim-appt-2", Code: "YY0002", Category: "C", SlotStart: now.Add(3 * time.Hour), SlotEnd: now.Add(4 * time.Hour), HolderMasked: "李*"},
-		{AppointmentID: "sim-appt-3", Code: "YY0003", Category: "B", SlotStart: now.Add(-3 * time.Hour), SlotEnd: now.Add(-time.Hour), HolderMasked: "王*"},
+		{AppointmentID: "sim-appt-1", Code: "880001", Category: "A", SlotStart: now.Add(-10 * time.Minute), SlotEnd: now.Add(50 * time.Minute), HolderMasked: "张*"},
+		{AppointmentID: "sim-appt-2", Code: "880002", Category: "C", SlotStart: now.Add(3 * time.Hour), SlotEnd: now.Add(4 * time.Hour), HolderMasked: "李*"},
+		{AppointmentID: "sim-appt-3", Code: "880003", Category: "B", SlotStart: now.Add(-3 * time.Hour), SlotEnd: now.Add(-time.Hour), HolderMasked: "王*"},
 	}
 }
 

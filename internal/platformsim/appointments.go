@@ -93,7 +93,7 @@ func (s *Sim) generated(node string, day time.Time, cats []string) []Appointment
 			who := DemoPeople[(day.YearDay()+ci+i)%len(DemoPeople)]
 			start := day.Add(time.Duration(9+5*i)*time.Hour + time.Duration(ci*30)*time.Minute)
 			a := Appointment{AppointmentID: "ap-" + hex.EncodeToString(h[:6]),
-				Code:     fmt.Sprintf("YY%010d", binary.BigEndian.Uint64(h[8:16])%1e10),
+				Code:     fmt.Sprintf("%012d", binary.BigEndian.Uint64(h[8:16])%1e12), // digits: the terminal's keypad types them
 				Category: cat, SlotStart: start, SlotEnd: start.Add(30 * time.Minute),
 				IDHash: idnum.Hash(s.key, who.IDNumber), HolderMasked: idnum.MaskName(who.Name), Status: "booked"}
 			if h[20]%7 == 0 {
