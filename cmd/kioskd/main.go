@@ -237,7 +237,6 @@ func (n *node) run(ctx context.Context, scr *screen) error {
 	}
 	defer stopHall()
 
-
 	issuer, err := n.issuer(hallAPI)
 	if err != nil {
 		return err
