@@ -56,9 +56,13 @@ func (n *node) startUplink(ctx context.Context, l *link) (func(), error) {
 			stop()
 			return nil, fmt.Errorf("enrolling with the embedded platform: %w", err)
 		}
-	} else if err := l.start(); err != nil {
+	} else if err := l.start(); errors.Is(err, os.ErrNotExist) {
 		n.health.Report("uplink", health.Degraded, "uplink.not_enrolled", err.Error())
 		n.log.Warn("uplink: not enrolled; events wait in the outbox", "err", err)
+	} else if err != nil {
+		// Enrolled, but the uplink cannot start (a bad CA file, an unreadable key...).
+		n.health.Report("uplink", health.Down, "uplink.broken", err.Error())
+		n.log.Error("uplink: cannot start; events wait in the outbox", "err", err)
 	}
 	return func() {
 		l.halt()
