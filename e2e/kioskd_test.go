@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -69,6 +70,20 @@ func hallListen(t *testing.T, cfg, admin string) string {
 	}
 	t.Fatalf("no hall listen address in %s", cfg)
 	return ""
+}
+
+// noPlatform turns off the embedded platform of a config written by writeConfig, for tests
+// that read events in the outbox: with a platform, the uplink would deliver (and delete) them.
+func noPlatform(t *testing.T, cfg string) {
+	t.Helper()
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b = regexp.MustCompile(`(?m)^platform = .*$`).ReplaceAll(b, []byte(`platform = "off"`))
+	if err := os.WriteFile(cfg, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // waitComponent polls /api/health until component has state and code.

@@ -134,6 +134,7 @@ light_red = "GPIO24"
 	// Devices must come before [sim] in TOML: put them right after the idcard table.
 	s := strings.Replace(string(b), "[sim]", extra+"[sim]", 1)
 	os.WriteFile(cfg, []byte(s), 0o644)
+	noPlatform(t, cfg) // the test reads the outbox
 	k := start(t, "kioskd", "-sim", "-config", cfg)
 	waitComponent(t, base, "printer", "ok", "printer.ready", 10*time.Second)
 	waitComponent(t, base, "scanner", "ok", "scanner.ready", 10*time.Second)
