@@ -105,7 +105,7 @@ func run(cfgPath string, sim, checkOnly bool) error {
 		return err
 	}
 	if !win {
-		return n.run(ctx, scr)
+		return n.runUntilStopped(ctx, scr)
 	}
 	// The window takes the main goroutine; the node runs beside it. Full screen draws at the
 	// monitor's own resolution (crisp); ui.width and ui.height size a window.
@@ -125,7 +125,7 @@ func run(cfgPath string, sim, checkOnly bool) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- n.run(ctx, scr); cancel() }()
+	go func() { done <- n.runUntilStopped(ctx, scr); cancel() }()
 	go func() {
 		if scr.window.WaitPresented(ctx, 1) == nil {
 			log.Info("first frame on screen", "since_start_ms", time.Since(processStart).Milliseconds())
@@ -169,6 +169,17 @@ type node struct {
 	// appointments feed check-in; from a file (appointmentsFixed) or from the uplink.
 	appointments      *kiosk.AppointmentBook
 	appointmentsFixed bool
+}
+
+// runUntilStopped is run, except that a stop asked for while the node was still starting
+// (SIGINT during an enrolment, say) is a clean stop, not a failure.
+func (n *node) runUntilStopped(ctx context.Context, scr *screen) error {
+	err := n.run(ctx, scr)
+	if err != nil && ctx.Err() != nil {
+		n.log.Info("stopped while starting", "err", err)
+		return nil
+	}
+	return err
 }
 
 func (n *node) run(ctx context.Context, scr *screen) error {
