@@ -72,6 +72,24 @@ func hallListen(t *testing.T, cfg, admin string) string {
 	return ""
 }
 
+// withTables adds TOML tables (devices, [queue], a [ui] of the test's own) to a config
+// written by writeConfig, before its [sim] table; a [ui] among them replaces the default
+// headless one.
+func withTables(t *testing.T, cfg, tables string) {
+	t.Helper()
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	if strings.Contains(tables, "[ui]\n") {
+		s = strings.Replace(s, "[ui]\ndisplay = \"headless\"\n", "", 1)
+	}
+	if err := os.WriteFile(cfg, []byte(strings.Replace(s, "[sim]", tables+"[sim]", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // noPlatform turns off the embedded platform of a config written by writeConfig, for tests
 // that read events in the outbox: with a platform, the uplink would deliver (and delete) them.
 func noPlatform(t *testing.T, cfg string) {

@@ -130,10 +130,7 @@ light_amber = "GPIO23"
 light_red = "GPIO24"
 `
 	cfg := writeConfig(t, dir, addr, "")
-	b, _ := os.ReadFile(cfg)
-	// Devices must come before [sim] in TOML: put them right after the idcard table.
-	s := strings.Replace(string(b), "[sim]", extra+"[sim]", 1)
-	os.WriteFile(cfg, []byte(s), 0o644)
+	withTables(t, cfg, extra)
 	noPlatform(t, cfg) // the test reads the outbox
 	k := start(t, "kioskd", "-sim", "-config", cfg)
 	waitComponent(t, base, "printer", "ok", "printer.ready", 10*time.Second)

@@ -144,7 +144,6 @@ func TestKioskdTouchScreenTakeTicket(t *testing.T) {
 	addr := freePort(t)
 	base := "http://" + addr
 	cfg := writeConfig(t, dir, addr, "")
-	b, _ := os.ReadFile(cfg)
 	extra := `[[device]]
 name = "printer"
 profile = "sim-printer"
@@ -154,7 +153,7 @@ display = "window"
 fullscreen = true
 hide_cursor = true
 `
-	os.WriteFile(cfg, []byte(strings.Replace(strings.Replace(string(b), "[ui]\ndisplay = \"headless\"\n", "", 1), "[sim]", extra+"[sim]", 1)), 0o644)
+	withTables(t, cfg, extra)
 
 	cmd := exec.Command(filepath.Join(bin, "kioskd"), "-sim", "-config", cfg)
 	cmd.Env = append(os.Environ(), "DISPLAY="+display, "MESA_SHADER_CACHE_DISABLE=true")
@@ -278,7 +277,6 @@ func TestKioskdHeadlessCardTicketAndHelp(t *testing.T) {
 	addr := freePort(t)
 	base := "http://" + addr
 	cfg := writeConfig(t, dir, addr, "")
-	b, _ := os.ReadFile(cfg)
 	extra := `[[device]]
 name = "printer"
 profile = "sim-printer"
@@ -293,9 +291,7 @@ code = "B"
 name_zh = "户籍"
 windows = [2]
 `
-	s := strings.Replace(string(b), "[ui]\ndisplay = \"headless\"\n", "", 1)
-	s = strings.Replace(s, "[sim]", extra+"[ui]\ndisplay = \"headless\"\nrequire_id = [\"B\"]\n[sim]", 1)
-	os.WriteFile(cfg, []byte(s), 0o644)
+	withTables(t, cfg, extra+"[ui]\ndisplay = \"headless\"\nrequire_id = [\"B\"]\n")
 	noPlatform(t, cfg) // the test reads the outbox
 	k := start(t, "kioskd", "-sim", "-config", cfg)
 	waitComponent(t, base, "printer", "ok", "printer.ready", 20*time.Second)
