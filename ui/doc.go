@@ -4,7 +4,7 @@
 // The contract is small: an application builds a [Screen] (already-translated text, widgets
 // with IDs), a [Renderer] draws it into an *image.RGBA at the presenter's size and returns a
 // [Layout] of touch targets, the application puts the frame into [Frames], and a presenter
-// (ui/glfw for the real window, [Headless] for tests and /api/screen.png) shows the latest
-// frame and hands raw [Pointer] input back, which [Gestures] turns into [Event]s by hit-testing
-// the Layout.
+// (ui/glfw for the real window) shows the latest frame and hands raw [Pointer] input back,
+// which [Gestures] turns into [Event]s by hit-testing the Layout. Without a display there is
+// no presenter: [Frames.WritePNG] serves the screen (/api/screen.png, tests).
 package ui

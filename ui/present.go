@@ -17,48 +17,11 @@ type Presenter interface {
 	Run(ctx context.Context, f *Frames, input func(Pointer)) error
 }
 
-// Headless is the presenter without a display: frames are kept for /api/screen.png and tests,
-// input comes only from Inject.
-type Headless struct {
-	W, H   int
-	frames *Frames
-	input  func(Pointer)
-	ready  chan struct{}
-}
-
-// NewHeadless returns a headless presenter of w x h pixels.
-func NewHeadless(w, h int) *Headless {
-	return &Headless{W: w, H: h, ready: make(chan struct{})}
-}
-
-// Size implements Presenter.
-func (h *Headless) Size() image.Point { return image.Pt(h.W, h.H) }
-
-// Run implements Presenter.
-func (h *Headless) Run(ctx context.Context, f *Frames, input func(Pointer)) error {
-	h.frames, h.input = f, input
-	close(h.ready)
-	<-ctx.Done()
-	return nil
-}
-
-// Inject delivers a pointer event as if it came from a screen; it is dropped before Run.
-func (h *Headless) Inject(p Pointer) {
-	select {
-	case <-h.ready:
-		h.input(p)
-	default:
-	}
-}
-
-// WritePNG writes the latest frame; ok is false when nothing was drawn yet.
-func (h *Headless) WritePNG(w io.Writer) (ok bool, err error) {
-	select {
-	case <-h.ready:
-	default:
-		return false, nil
-	}
-	img, _, seq := h.frames.Latest()
+// WritePNG encodes the latest frame, what a screen shows or would show: the headless
+// terminal's screen (/api/screen.png) and the tests' view of it. ok is false when nothing
+// was drawn yet.
+func (f *Frames) WritePNG(w io.Writer) (ok bool, err error) {
+	img, _, seq := f.Latest()
 	if seq == 0 {
 		return false, nil
 	}

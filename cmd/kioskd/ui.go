@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/png"
 	"net/http"
 	"os"
 	"os/exec"
@@ -229,14 +228,13 @@ func (n *node) sessionInput(in kiosk.Input) {
 
 // screenPNG serves the latest frame: what the citizen sees, for technicians and tests.
 func (scr *screen) screenPNG(w http.ResponseWriter, r *http.Request) {
-	img, _, seq := scr.frames.Latest()
-	if seq == 0 {
+	if _, _, seq := scr.frames.Latest(); seq == 0 {
 		http.Error(w, "no screen drawn yet", http.StatusServiceUnavailable)
 		return
 	}
 	w.Header().Set("Content-Type", "image/png")
 	w.Header().Set("Cache-Control", "no-store")
-	(&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(w, img)
+	scr.frames.WritePNG(w)
 }
 
 // screenLayout serves the name of the screen shown and its touch targets, so technicians

@@ -22,7 +22,7 @@
 //		}()
 //		err := win.Run(ctx, &frames, func(p ui.Pointer) { gestures <- p }) // input must not block
 //		if errors.Is(err, glfwui.ErrNoDisplay) {
-//			// fall back to ui.Headless and serve /api/screen.png
+//			// run headless and serve /api/screen.png (ui.Frames.WritePNG)
 //		}
 //	}
 //

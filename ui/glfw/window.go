@@ -18,7 +18,7 @@ import (
 
 var (
 	// ErrNoDisplay is returned by Run when there is no X display to open; the caller should
-	// fall back to ui.Headless.
+	// run headless.
 	ErrNoDisplay = errors.New("glfwui: no display (DISPLAY unset)")
 	// ErrClosed is returned by Run when the window system closed the window (a window
 	// manager's close button or Alt-F4); a kiosk in full screen without a window manager
