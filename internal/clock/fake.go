@@ -1,6 +1,7 @@
 package clock
 
 import (
+	"slices"
 	"sync"
 	"time"
 )
@@ -27,15 +28,25 @@ func (f *Fake) Now() time.Time {
 }
 
 func (f *Fake) After(d time.Duration) <-chan time.Time {
+	ch, _ := f.NewTimer(d)
+	return ch
+}
+
+// NewTimer is After with a stop that withdraws the timer if it has not fired.
+func (f *Fake) NewTimer(d time.Duration) (<-chan time.Time, func()) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	ch := make(chan time.Time, 1)
 	if d <= 0 {
 		ch <- f.now
-		return ch
+		return ch, func() {}
 	}
 	f.waiters = append(f.waiters, waiter{at: f.now.Add(d), ch: ch})
-	return ch
+	return ch, func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.waiters = slices.DeleteFunc(f.waiters, func(w waiter) bool { return w.ch == ch })
+	}
 }
 
 // Advance moves the clock forward by d and fires every timer that is due.

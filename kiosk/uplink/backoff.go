@@ -67,13 +67,10 @@ func (b *sendBucket) take(ctx context.Context, n int) error {
 	if debt <= 0 {
 		return nil
 	}
-	wait := time.Duration(math.Ceil(debt / b.rate * float64(time.Second)))
-	select {
-	case <-b.clock.After(wait):
-		return nil
-	case <-ctx.Done():
+	if !sendSleep(ctx, b.clock, time.Duration(math.Ceil(debt/b.rate*float64(time.Second)))) {
 		return ctx.Err()
 	}
+	return nil
 }
 
 // sendSleep waits d on the clock; false when ctx ended first.
@@ -81,8 +78,10 @@ func sendSleep(ctx context.Context, c clock.Clock, d time.Duration) bool {
 	if d <= 0 {
 		return ctx.Err() == nil
 	}
+	ch, stop := clock.Timer(c, d)
+	defer stop()
 	select {
-	case <-c.After(d):
+	case <-ch:
 		return true
 	case <-ctx.Done():
 		return false

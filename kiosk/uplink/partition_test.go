@@ -83,8 +83,8 @@ func TestPartition72Hours(t *testing.T) {
 	r.sim.SetFaults(platformsim.Faults{})
 	healed := r.clock.Now()
 	sendPumpWhen(t, r.clock, time.Millisecond, 4)
-	sendEventually(t, 120*time.Second, "queue backlog delivered", func() bool {
-		return sendCount(t, r.db, `SELECT COUNT(*) FROM outbox WHERE stream = 'queue'`) == 0
+	sendEventually(t, 120*time.Second, "backlog delivered", func() bool {
+		return sendCount(t, r.db, `SELECT COUNT(*) FROM outbox`) == 0
 	})
 	r.checkExactlyOnce(t, map[string]int{StreamQueue: queueEvents}, false)
 	var at []time.Time

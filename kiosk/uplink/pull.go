@@ -152,10 +152,8 @@ func (p *Puller) Run(ctx context.Context) error {
 		} else {
 			fails = 0
 		}
-		select {
-		case <-ctx.Done():
+		if !sendSleep(ctx, p.clk, wait) {
 			return ctx.Err()
-		case <-p.clk.After(wait):
 		}
 	}
 }

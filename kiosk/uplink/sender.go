@@ -264,12 +264,13 @@ func (s *Sender) sendLoop(ctx context.Context, stream string) {
 			}
 			continue
 		case len(batch) == 0:
+			poll, stop := clock.Timer(s.cfg.Clock, s.cfg.PollEvery)
 			select {
 			case <-s.wake[stream]:
-			case <-s.cfg.Clock.After(s.cfg.PollEvery):
+			case <-poll:
 			case <-ctx.Done():
-				return
 			}
+			stop()
 			continue
 		}
 		if err := s.bucket.take(ctx, len(batch)); err != nil {

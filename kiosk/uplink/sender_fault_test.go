@@ -331,17 +331,18 @@ func timesOf(got []sendGot) []time.Time {
 // the first event of a window may leave up to one step late.
 func sendCheckPace(t *testing.T, at []time.Time, rate float64, burst int, slack time.Duration) {
 	t.Helper()
-	worst := 0.0
+	worst, wi, wj := 0.0, 0, 0
 	for i := range at {
 		for j := i; j < len(at); j++ {
 			allowed := float64(burst) + rate*(at[j].Sub(at[i])+slack).Seconds()
 			if n := float64(j - i + 1); n-allowed > worst {
-				worst = n - allowed
+				worst, wi, wj = n-allowed, i, j
 			}
 		}
 	}
 	if worst > 0 {
-		t.Errorf("pace exceeded by %.0f events over some window (rate %g/s, burst %d)", worst, rate, burst)
+		t.Errorf("pace exceeded by %.1f events: %d events received from %s to %s (rate %g/s, burst %d)",
+			worst, wj-wi+1, at[wi].Format("15:04:05.000"), at[wj].Format("15:04:05.000"), rate, burst)
 	}
 	if len(at) > 1 {
 		span := at[len(at)-1].Sub(at[0]).Seconds()
