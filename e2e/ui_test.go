@@ -271,7 +271,8 @@ func simCmd(t *testing.T, base, dev, cmd string) {
 // TestKioskdHeadlessCardTicketAndHelp: with no display the screen runs headless; an ID card
 // placed on the simulated reader starts the ticket flow on the attract screen, a category
 // that requires the card prints at once; "call staff" records hall.help_requested in the
-// outbox. The logs of it all are checked for full ID numbers (testlog).
+// outbox. With the reader then unplugged, that category cannot be chosen and another prints
+// without the card step. The logs of it all are checked for full ID numbers (testlog).
 func TestKioskdHeadlessCardTicketAndHelp(t *testing.T) {
 	dir := t.TempDir()
 	addr := freePort(t)
@@ -314,6 +315,30 @@ windows = [2]
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+
+	// The reader unplugged: B (needs the card) cannot be chosen, A prints without asking
+	// for a card.
+	tap(t, base, l, "done")
+	waitScreen(t, base, "attract", 10*time.Second)
+	simCmd(t, base, "idcard", "unplug")
+	waitComponent(t, base, "idcard", "down", "idcard.no_reader", 20*time.Second)
+	resp, err := http.PostForm(base+"/api/screen/tap?x=20&y=400", nil) // any touch wakes it
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	tap(t, base, waitScreen(t, base, "home", 5*time.Second), "tile:ticket")
+	l = waitScreen(t, base, "ticket.category", 5*time.Second)
+	for _, tg := range l.Targets {
+		if tg.ID == "cat:B" {
+			t.Errorf("category B (needs the card) can be tapped with the reader unplugged")
+		}
+	}
+	tap(t, base, l, "cat:A")
+	waitScreen(t, base, "ticket.done", 15*time.Second)
+	if txt, err := os.ReadFile(filepath.Join(dir, "sim", "printer-out", "002.txt")); err != nil || !strings.Contains(string(txt), "A001") {
+		t.Fatalf("second printed ticket: %v\n%s", err, txt)
+	}
 	k.stop(t)
 	db, err := sql.Open("sqlite3", filepath.Join(dir, "kioskd.db"))
 	if err != nil {
@@ -323,7 +348,7 @@ windows = [2]
 	var helps, issued int
 	var idHash string
 	db.QueryRow(`SELECT COUNT(*) FROM outbox WHERE type = 'hall.help_requested'`).Scan(&helps)
-	db.QueryRow(`SELECT COUNT(*), COALESCE(MAX(json_extract(data, '$.id_hash')), '') FROM outbox WHERE type = 'ticket.issued'`).Scan(&issued, &idHash)
+	db.QueryRow(`SELECT COUNT(*), COALESCE(MAX(json_extract(data, '$.id_hash')), '') FROM outbox WHERE type = 'ticket.issued' AND json_extract(data, '$.category') = 'B'`).Scan(&issued, &idHash)
 	if helps != 1 {
 		t.Errorf("hall.help_requested events = %d; want 1", helps)
 	}

@@ -80,6 +80,12 @@ type Config struct {
 	TicketQR string
 	// PrinterComponent is the health component of the ticket printer, e.g. "printer".
 	PrinterComponent string
+	// ReaderComponent is the health component of the ID-card reader (default "idcard");
+	// NoReader says this kiosk has none. While the reader is down or absent, categories
+	// that need the card show as unavailable with the reason, the others skip the card
+	// step, and no screen asks for a card.
+	ReaderComponent string
+	NoReader        bool
 	// Location is the hall's time zone for the clock and check-in times (default
 	// Asia/Shanghai).
 	Location *time.Location
@@ -102,6 +108,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PrinterComponent == "" {
 		c.PrinterComponent = "printer"
+	}
+	if c.ReaderComponent == "" {
+		c.ReaderComponent = "idcard"
 	}
 	if c.Location == nil {
 		if loc, err := time.LoadLocation("Asia/Shanghai"); err == nil {

@@ -26,6 +26,10 @@ var goldenExtras = map[string]func(r *rig){
 		r.tap("home")
 	},
 	"home.help_offline": func(r *rig) { r.online = false; r.tap("home", "help") },
+	"ticket.category.no_reader": func(r *rig) {
+		r.health = []health.Status{{Component: "idcard", State: health.Down, Code: "idcard.no_reader"}}
+		r.tap("home", "tile:ticket")
+	},
 	"ticket.category.card": func(r *rig) {
 		r.hall.cats = testCategories(10)
 		r.do(CardPlaced{IDNumber: testID, Name: testName})

@@ -127,9 +127,10 @@ func (s *Session) attract(sc *ui.Screen) {
 	sc.Title, sc.Subtitle = s.tr("attract.title"), s.tr("attract.subtitle")
 	sc.Body = append(sc.Body,
 		ui.Spacer{MM: 30},
-		ui.Text{Text: s.tr("attract.what"), Size: ui.TextLarge, Align: ui.AlignCenter},
-		ui.Spacer{MM: 6},
-		ui.Text{Text: s.tr("attract.card"), Align: ui.AlignCenter})
+		ui.Text{Text: s.tr("attract.what"), Size: ui.TextLarge, Align: ui.AlignCenter})
+	if s.ticketOK() && s.readerOK() {
+		sc.Body = append(sc.Body, ui.Spacer{MM: 6}, ui.Text{Text: s.tr("attract.card"), Align: ui.AlignCenter})
+	}
 }
 
 func (s *Session) home(sc *ui.Screen) {
@@ -154,7 +155,7 @@ func (s *Session) home(sc *ui.Screen) {
 		return
 	}
 	sc.Body = append(sc.Body, ui.Tiles{Columns: 2, Items: tiles})
-	if s.ticketOK() {
+	if s.ticketOK() && s.readerOK() {
 		sc.Body = append(sc.Body, ui.Text{Text: s.tr("home.card_hint"), Align: ui.AlignCenter})
 	}
 }
@@ -178,6 +179,8 @@ func (s *Session) categories(sc *ui.Screen) {
 	for _, c := range s.cats[page*n : min(len(s.cats), (page+1)*n)] {
 		t := ui.Tile{ID: "cat:" + c.cat.Code, Title: s.catName(c.cat)}
 		switch {
+		case s.card == nil && s.cfg.RequireID[c.cat.Code] && !s.readerOK():
+			t.Disabled, t.Reason = true, s.tr("category.no_reader")
 		case c.estErr:
 		case c.est.Ahead == 0:
 			t.Detail = s.tr("category.nowait")

@@ -359,15 +359,31 @@ func (s *Session) help(ctx context.Context, now time.Time) {
 }
 
 func (s *Session) printerOK() bool {
+	st, ok := s.component(s.cfg.PrinterComponent)
+	return !ok || st.State != health.Down && !isPaperOut(st.Code)
+}
+
+// readerOK: the ID-card reader can read a card now. A reader the health registry does not
+// know (yet) counts as working, like the printer; NoReader means there is none.
+func (s *Session) readerOK() bool {
+	if s.cfg.NoReader {
+		return false
+	}
+	st, ok := s.component(s.cfg.ReaderComponent)
+	return !ok || st.State != health.Down
+}
+
+// component is the health of one device component; false when it is not reported.
+func (s *Session) component(name string) (health.Status, bool) {
 	if s.d.Health == nil {
-		return true
+		return health.Status{}, false
 	}
 	for _, st := range s.d.Health() {
-		if st.Component == s.cfg.PrinterComponent {
-			return st.State != health.Down && !isPaperOut(st.Code)
+		if st.Component == name {
+			return st, true
 		}
 	}
-	return true
+	return health.Status{}, false
 }
 
 func isPaperOut(code string) bool {

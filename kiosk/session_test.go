@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/hallkiosk/hallkiosk/internal/health"
+	"github.com/hallkiosk/hallkiosk/queue"
 	"github.com/hallkiosk/hallkiosk/ui"
 )
 
@@ -337,4 +338,67 @@ func TestOfflineBadge(t *testing.T) {
 	if sc.Status.Hall != "朝阳区政务服务中心" || !sc.Status.Clock.Equal(t0) {
 		t.Errorf("status = %+v; want the hall and 09:40", sc.Status)
 	}
+}
+
+// TestReaderDown: with the ID-card reader down (or none at all), a category that needs the
+// card shows as unavailable with the reason and cannot be taken, the others print a walk-in
+// ticket without the card step, and no screen asks for a card.
+func TestReaderDown(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		st     []health.Status
+		config func(*Config)
+	}{
+		{"down", []health.Status{{Component: "idcard", State: health.Down, Code: "idcard.no_reader"}}, nil},
+		{"named reader down", []health.Status{{Component: "reader-2", State: health.Down}}, func(c *Config) { c.ReaderComponent = "reader-2" }},
+		{"no reader", nil, func(c *Config) { c.NoReader = true }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var tweaks []func(*Config)
+			if tc.config != nil {
+				tweaks = append(tweaks, tc.config)
+			}
+			r := newRig(t, tweaks...)
+			r.health = tc.st
+			r.tap("x")
+			if slices.Contains(texts(r.view()), r.zh("home.card_hint")) {
+				t.Error("home asks for a card the kiosk cannot read")
+			}
+			r.tap("tile:ticket")
+			r.want(ScreenCategory)
+			b, _ := tile(r.view(), "cat:B")
+			if !b.Disabled || b.Reason != r.zh("category.no_reader") {
+				t.Errorf("tile B (needs the card) = %+v; want disabled with %q", b, r.zh("category.no_reader"))
+			}
+			if a, _ := tile(r.view(), "cat:A"); a.Disabled {
+				t.Errorf("tile A (card optional) disabled: %+v", a)
+			}
+			r.tap("cat:B")
+			r.want(ScreenCategory)
+			if len(r.taker.reqs) != 0 {
+				t.Fatalf("a ticket for B without its card: %+v", r.taker.reqs)
+			}
+			r.tap("cat:A")
+			r.want(ScreenTicketDone)
+			if len(r.taker.reqs) != 1 || r.taker.reqs[0].Category != "A" || r.taker.reqs[0].Source != queue.SourceWalkIn {
+				t.Errorf("requests = %+v; want one walk-in A", r.taker.reqs)
+			}
+			for _, sc := range r.screens {
+				if sc.Name == ScreenCard {
+					t.Error("the card screen was shown with no working reader")
+				}
+			}
+		})
+	}
+	// The reader back up: B can be taken with the card again.
+	r := newRig(t)
+	r.health = []health.Status{{Component: "idcard", State: health.Down}}
+	r.tap("x", "tile:ticket")
+	r.health = []health.Status{{Component: "idcard", State: health.OK}}
+	r.tap("home", "tile:ticket")
+	if b, _ := tile(r.view(), "cat:B"); b.Disabled {
+		t.Errorf("tile B still disabled after the reader recovered: %+v", b)
+	}
+	r.tap("cat:B")
+	r.want(ScreenCard)
 }

@@ -66,11 +66,19 @@ func (s *Session) chooseCategory(code string) {
 		if c.cat.Code != code {
 			continue
 		}
-		s.category = code
-		if s.card != nil {
+		switch {
+		case s.card != nil:
+			s.category = code
 			s.requestWithCard()
-		} else {
+		case s.readerOK():
+			s.category = code
 			s.screen = ScreenCard
+		case s.cfg.RequireID[code]:
+			// The tile says why it cannot be taken here; a stray tap changes nothing.
+		default:
+			// No card can be read: asking for one would only hold the citizen up.
+			s.category = code
+			s.request(queue.IssueRequest{Category: code, Source: queue.SourceWalkIn}, "")
 		}
 		return
 	}

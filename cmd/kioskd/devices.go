@@ -49,6 +49,9 @@ func (n *node) deviceSpecs(ctx context.Context) ([]devices.Spec, []web.MetricsFu
 				ReadTimeout: p.Transport.ReadTimeout.Std(), PollInterval: p.Timing.PollInterval.Std(),
 				CommandTimeout: p.Timing.CommandTimeout.Std(), ReadFingerprint: p.Quirks.ReadFingerprint}
 			r := idcard.NewReader(cfg, idcard.Opener(opener(p, d.Port)), n.health, n.log, n.clock)
+			if d.IsEnabled() {
+				n.readers = append(n.readers, d.Name)
+			}
 			metrics = append(metrics, idcardMetrics(r))
 			spec.Build = func() (devices.Device, error) {
 				go n.consumeCards(ctx, r)

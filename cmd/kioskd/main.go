@@ -156,6 +156,7 @@ type node struct {
 
 	health   *health.Registry
 	printers map[string]*escpos.Printer
+	readers  []string    // enabled ID-card readers, in config order
 	sims     *simulators // simulator mode only
 	db       *store.DB
 	manager  *devices.Manager

@@ -177,8 +177,13 @@ func (n *node) startSession(ctx context.Context, scr *screen, issuer kiosk.Issue
 			}
 		}
 	}
-	sess := kiosk.NewSession(kiosk.Config{Terminal: n.cfg.Node.ID, HallName: n.cfg.Node.HallName, RequireID: req,
-		Idle: idle, ElderlyIdle: elderly, TicketQR: n.cfg.UI.TicketQR, PrinterComponent: printer, Location: n.cfg.Location()}, d)
+	kc := kiosk.Config{Terminal: n.cfg.Node.ID, HallName: n.cfg.Node.HallName, RequireID: req,
+		Idle: idle, ElderlyIdle: elderly, TicketQR: n.cfg.UI.TicketQR, PrinterComponent: printer, Location: n.cfg.Location(),
+		NoReader: len(n.readers) == 0}
+	if len(n.readers) > 0 {
+		kc.ReaderComponent = n.readers[0]
+	}
+	sess := kiosk.NewSession(kc, d)
 
 	w, h := scr.size()
 	r := ui.NewRenderer(fonts, ui.Options{Size: image.Pt(w, h), DPI: n.cfg.UI.DPI})
