@@ -57,8 +57,9 @@ type Deps struct {
 
 // Config is the terminal's session configuration; zero durations take the defaults.
 type Config struct {
-	Terminal string // terminal id, sent with help requests
-	HallName string // shown in the status bar
+	Terminal   string // terminal id, sent with help requests
+	HallName   string // shown in the status bar
+	HallNameEN string // shown instead on English screens; empty: HallName
 	// RequireID lists the categories that need an ID card; others may skip the card.
 	RequireID map[string]bool
 	// Idle is how long without input before the "need more time?" prompt (default 60 s);

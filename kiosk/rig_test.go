@@ -167,7 +167,7 @@ func newRig(t *testing.T, tweak ...func(*Config)) *rig {
 	}
 	r := &rig{t: t, clk: clock.NewFake(t0), taker: &fakeTaker{}, hall: &fakeHall{cats: testCategories(3)},
 		light: &fakeLight{}, alerts: &fakeAlerts{}, voice: &fakeVoice{}, book: book, online: true, logs: &bytes.Buffer{}, cat: cat}
-	cfg := Config{Terminal: "T1", HallName: "朝阳区政务服务中心", RequireID: map[string]bool{"B": true},
+	cfg := Config{Terminal: "T1", HallName: "朝阳区政务服务中心", HallNameEN: "Chaoyang Government Service Centre", RequireID: map[string]bool{"B": true},
 		PrinterComponent: "printer", Location: hallZone}
 	for _, f := range tweak {
 		f(&cfg)

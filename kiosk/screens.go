@@ -14,7 +14,11 @@ func (s *Session) tr(key string, args ...any) string { return s.d.Catalog.T(s.la
 // View returns the current screen and how to draw it.
 func (s *Session) View() (ui.Screen, ui.Mode) {
 	now := s.d.Clock.Now()
-	sc := ui.Screen{Name: s.screen, Status: ui.StatusBar{Hall: s.cfg.HallName, Clock: now.In(s.cfg.Location).Truncate(time.Minute)}}
+	hall := s.cfg.HallName
+	if s.lang == "en" && s.cfg.HallNameEN != "" {
+		hall = s.cfg.HallNameEN
+	}
+	sc := ui.Screen{Name: s.screen, Status: ui.StatusBar{Hall: hall, Clock: now.In(s.cfg.Location).Truncate(time.Minute)}}
 	if s.d.Online != nil && !s.d.Online() {
 		sc.Status.Offline, sc.Status.OfflineText = true, s.tr("status.offline")
 	}
@@ -131,6 +135,14 @@ func (s *Session) attract(sc *ui.Screen) {
 	if s.ticketOK() && s.readerOK() {
 		sc.Body = append(sc.Body, ui.Spacer{MM: 6}, ui.Text{Text: s.tr("attract.card"), Align: ui.AlignCenter})
 	}
+	// The attract loop is always in the default language; the other one says, in its own
+	// words, that a touch starts (every screen after it has the language switch).
+	other := "en"
+	if s.lang == "en" {
+		other = "zh"
+	}
+	sc.Body = append(sc.Body, ui.Spacer{MM: 10},
+		ui.Text{Text: s.d.Catalog.T(other, "attract.subtitle") + " · " + s.d.Catalog.T(other, "attract.lang"), Align: ui.AlignCenter})
 }
 
 func (s *Session) home(sc *ui.Screen) {

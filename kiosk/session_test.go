@@ -147,8 +147,9 @@ func TestElderly(t *testing.T) {
 }
 
 func TestLanguageSwitch(t *testing.T) {
-	// Every screen in English has no Chinese but the hall's name and the switch back. (The
-	// attract loop is always in the default language: the switch wakes the kiosk.)
+	// Every screen in English has no Chinese but the switch back, and the hall's English
+	// name in the status bar. (The attract loop is always in the default language: the
+	// switch wakes the kiosk.)
 	for name, path := range screenPaths {
 		if name == ScreenAttract {
 			continue
@@ -165,7 +166,7 @@ func TestLanguageSwitch(t *testing.T) {
 			}
 			check := func(sc ui.Screen) {
 				for _, s := range texts(sc) {
-					if s == sc.Status.Hall || s == r.cat.T("en", "action.lang") {
+					if s == r.cat.T("en", "action.lang") {
 						continue
 					}
 					if strings.ContainsFunc(s, func(c rune) bool { return unicode.Is(unicode.Han, c) }) {
@@ -177,9 +178,12 @@ func TestLanguageSwitch(t *testing.T) {
 				}
 			}
 			check(sc)
+			if sc.Status.Hall != r.s.cfg.HallNameEN {
+				t.Errorf("status bar hall = %q; want %q", sc.Status.Hall, r.s.cfg.HallNameEN)
+			}
 			r.tap("lang")
-			if _, m := r.s.View(); m.Lang != "zh" {
-				t.Errorf("second switch: Lang = %q; want zh", m.Lang)
+			if sc, m := r.s.View(); m.Lang != "zh" || sc.Status.Hall != r.s.cfg.HallName {
+				t.Errorf("second switch: Lang = %q, hall %q; want zh, %q", m.Lang, sc.Status.Hall, r.s.cfg.HallName)
 			}
 			r.tap("lang")
 			r.advance(time.Minute) // the prompt, or the end of a result screen
@@ -190,6 +194,12 @@ func TestLanguageSwitch(t *testing.T) {
 				check(sc)
 			}
 		})
+	}
+	// With no English name the hall keeps its Chinese one.
+	r := newRig(t, func(c *Config) { c.HallNameEN = "" })
+	r.tap("lang")
+	if got := r.view().Status.Hall; got != r.s.cfg.HallName {
+		t.Errorf("English screen without hall_name_en shows hall %q; want %q", got, r.s.cfg.HallName)
 	}
 }
 

@@ -177,7 +177,7 @@ func (n *node) startSession(ctx context.Context, scr *screen, issuer kiosk.Issue
 			}
 		}
 	}
-	kc := kiosk.Config{Terminal: n.cfg.Node.ID, HallName: n.cfg.Node.HallName, RequireID: req,
+	kc := kiosk.Config{Terminal: n.cfg.Node.ID, HallName: n.cfg.Node.HallName, HallNameEN: n.cfg.Node.HallNameEN, RequireID: req,
 		Idle: idle, ElderlyIdle: elderly, TicketQR: n.cfg.UI.TicketQR, PrinterComponent: printer, Location: n.cfg.Location(),
 		NoReader: len(n.readers) == 0}
 	if len(n.readers) > 0 {

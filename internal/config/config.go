@@ -139,6 +139,8 @@ type Node struct {
 	Roles []string `toml:"roles"`
 	// HallName is shown on screens and tickets until the platform sends its own.
 	HallName string `toml:"hall_name"`
+	// HallNameEN is the hall's name on English screens; empty shows HallName.
+	HallNameEN string `toml:"hall_name_en"`
 	// Hall is the hall's id at the platform, sent at enrolment, e.g. "hall-0571-01".
 	// Default: the node id up to its last '-' ("hall-0571-01-t03" -> "hall-0571-01").
 	Hall string `toml:"hall"`
