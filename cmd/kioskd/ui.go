@@ -179,7 +179,7 @@ func (n *node) startSession(ctx context.Context, scr *screen, issuer kiosk.Issue
 	}
 	kc := kiosk.Config{Terminal: n.cfg.Node.ID, HallName: n.cfg.Node.HallName, HallNameEN: n.cfg.Node.HallNameEN, RequireID: req,
 		Idle: idle, ElderlyIdle: elderly, TicketQR: n.cfg.UI.TicketQR, PrinterComponent: printer, Location: n.cfg.Location(),
-		NoReader: len(n.readers) == 0}
+		NoReader: len(n.readers) == 0, GreenAge: n.cfg.UI.GreenAge}
 	if len(n.readers) > 0 {
 		kc.ReaderComponent = n.readers[0]
 	}

@@ -69,6 +69,7 @@ func TestErrorsNameKeyAndFix(t *testing.T) {
 		{"bad display", base + "[ui]\ndisplay = \"vga\"\n", []string{"ui.display", "headless"}},
 		{"bad ticket qr", base + "[ui]\nticket_qr = \"https://x/\"\n", []string{"ui.ticket_qr", "%s"}},
 		{"short idle", base + "[ui]\nidle = \"2s\"\n", []string{"ui.idle", "10s"}},
+		{"bad green age", base + "[ui]\ngreen_age = -5\n", []string{"ui.green_age", "-1"}},
 		{"require unknown category", base + "[ui]\nrequire_id = [\"Q\"]\n", []string{"ui.require_id", "\"Q\""}},
 		{"bad level", base + "[log]\nlevel = \"loud\"\n", []string{"log.level", "debug, info"}},
 		{"unknown profile", strings.Replace(base, "ga467-generic", "acme-9000", 1), []string{"device[0].profile", "acme-9000"}},

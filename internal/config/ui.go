@@ -31,12 +31,16 @@ type UI struct {
 	RequireID []string `toml:"require_id"`
 	// Appointments is a JSON file of appointments for check-in, until the platform feeds them.
 	Appointments string `toml:"appointments"`
-	// Offline shows the offline badge; until the uplink reports the platform's state, it is
-	// this flag.
+	// Offline forces the offline badge on (and the flows that need the platform off). Without
+	// it the badge follows the uplink: shown while the platform is unreachable or the node is
+	// not enrolled.
 	Offline bool `toml:"offline"`
 	// TicketQR is the QR content of a ticket on screen, with %s for the number (e.g. a
 	// progress page URL); empty: the number itself.
 	TicketQR string `toml:"ticket_qr"`
+	// GreenAge: ID-card holders at least this old (birth date from the ID number) get the
+	// green channel (绿色通道), called before other walk-ins. Default 60; -1 turns it off.
+	GreenAge int `toml:"green_age"`
 }
 
 func (u *UI) provision() {
@@ -71,6 +75,9 @@ func (u *UI) validate(bad func(key, format string, args ...any)) {
 		if d, err := time.ParseDuration(v); err != nil || d < 10*time.Second {
 			bad(key, "%q: set a duration of at least 10s, e.g. \"60s\"", v)
 		}
+	}
+	if u.GreenAge != 0 && u.GreenAge != -1 && (u.GreenAge < 1 || u.GreenAge > 120) {
+		bad("ui.green_age", "%d: set an age in years, e.g. 60, or -1 for no green channel by age", u.GreenAge)
 	}
 	if u.TicketQR != "" && (strings.Count(u.TicketQR, "%s") != 1 || strings.Count(u.TicketQR, "%") != 1) {
 		bad("ui.ticket_qr", "%q: put exactly one %%s where the ticket number goes (and no other %%)", u.TicketQR)
