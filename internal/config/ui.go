@@ -31,7 +31,7 @@ type UI struct {
 	RequireID []string `toml:"require_id"`
 	// Appointments is a JSON file of appointments for check-in, until the platform feeds them.
 	Appointments string `toml:"appointments"`
-	// Offline forces the offline badge on (and the flows that need the platform off). Without
+	// Offline forces the offline badge on. Without
 	// it the badge follows the uplink: shown while the platform is unreachable or the node is
 	// not enrolled.
 	Offline bool `toml:"offline"`
