@@ -31,9 +31,8 @@ type UI struct {
 	RequireID []string `toml:"require_id"`
 	// Appointments is a JSON file of appointments for check-in, until the platform feeds them.
 	Appointments string `toml:"appointments"`
-	// Offline forces the offline badge on. Without
-	// it the badge follows the uplink: shown while the platform is unreachable or the node is
-	// not enrolled.
+	// Offline forces the offline badge on. Without it the badge follows the uplink: shown
+	// while the platform is unreachable or the node is not enrolled.
 	Offline bool `toml:"offline"`
 	// TicketQR is the QR content of a ticket on screen, with %s for the number (e.g. a
 	// progress page URL); empty: the number itself.
