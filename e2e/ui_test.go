@@ -319,9 +319,16 @@ windows = [2]
 	// The reader unplugged: B (needs the card) cannot be chosen, A prints without asking
 	// for a card.
 	tap(t, base, l, "done")
-	waitScreen(t, base, "attract", 10*time.Second)
+	before := waitScreen(t, base, "attract", 10*time.Second).Seq
 	simCmd(t, base, "idcard", "unplug")
 	waitComponent(t, base, "idcard", "down", "idcard.no_reader", 20*time.Second)
+	// The attract screen stops inviting a card at once, untouched.
+	for deadline := time.Now().Add(5 * time.Second); waitScreen(t, base, "attract", time.Second).Seq == before; {
+		if time.Now().After(deadline) {
+			t.Fatal("the attract screen was not redrawn when the reader went down")
+		}
+		time.Sleep(30 * time.Millisecond)
+	}
 	resp, err := http.PostForm(base+"/api/screen/tap?x=20&y=400", nil) // any touch wakes it
 	if err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hallkiosk/hallkiosk/devices/gpio"
+	"github.com/hallkiosk/hallkiosk/internal/health"
 	"github.com/hallkiosk/hallkiosk/internal/platformsim"
 	"github.com/hallkiosk/hallkiosk/internal/store"
 	"github.com/hallkiosk/hallkiosk/kiosk"
@@ -206,6 +207,16 @@ func (n *node) startSession(ctx context.Context, scr *screen, issuer kiosk.Issue
 			}
 		}
 	}()
+	// A device's health shows on screen (the ticket tile, the card prompts) as soon as it
+	// changes, not at the next touch or minute: a change makes the session look again. A
+	// look already queued is enough, so a full queue drops it quietly.
+	cancel := n.health.Subscribe(func(health.Status) {
+		select {
+		case n.inputs <- kiosk.Tick{}:
+		default:
+		}
+	})
+	context.AfterFunc(ctx, cancel)
 	go sess.Run(ctx, n.inputs, show)
 	n.log.Info("citizen screen", "presenter", presenterName(scr), "size", fmt.Sprintf("%dx%d", w, h), "font", fonts.String())
 	if scr.window == nil {
