@@ -79,7 +79,10 @@ func TestPartition72Hours(t *testing.T) {
 	t.Logf("72 h partitioned: %d tickets, %d queue events and %d heartbeats waiting (%d telemetry rows after compaction)",
 		tickets, queueEvents, heartbeats, sendCount(t, r.db, `SELECT COUNT(*) FROM outbox WHERE stream = 'telemetry'`))
 
-	// Healed: the clock runs at test speed while the senders wait on it.
+	// Healed: the clock runs at test speed while the senders wait on it. First every loop
+	// must be asleep, so that no attempt paid for before the heal (the clock moved a minute
+	// at a time while it was on the wire) arrives after it and counts against the pace.
+	sendEventually(t, 10*time.Second, "every loop asleep before the heal", func() bool { return r.clock.Waiters() >= 4 })
 	r.sim.SetFaults(platformsim.Faults{})
 	healed := r.clock.Now()
 	sendPumpWhen(t, r.clock, time.Millisecond, 4)
