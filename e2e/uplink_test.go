@@ -47,6 +47,7 @@ func TestKioskdEnrolAndDrain(t *testing.T) {
 	hallAddr := hallListen(t, cfg, admin)
 	// No embedded platform: this node starts unenrolled.
 	os.WriteFile(cfg, regexp.MustCompile(`(?m)^platform = .*$`).ReplaceAll(b, []byte(`platform = "off"`)), 0o644)
+	withTables(t, cfg, "[uplink]\npull_interval = \"1s\"\n")
 	k := start(t, "kioskd", "-sim", "-config", cfg)
 	waitComponent(t, "http://"+admin, "uplink", "degraded", "uplink.not_enrolled", 10*time.Second)
 	flags := []string{"--hall", "http://" + hallAddr, "--tokens", filepath.Join(dir, "hall-tokens.json")}
@@ -86,9 +87,10 @@ func TestKioskdEnrolAndDrain(t *testing.T) {
 	if strings.Contains(k.out.String(), readToken(t, filepath.Join(dir, "enrolment.json"))) {
 		t.Error("the node token appears in kioskd's log")
 	}
-	k.stop(t)
 
-	// The platform now sends a hall config of its own; it applies at the next start.
+	// The platform now sends a hall config of its own. A new category in the middle of the
+	// day would leave the day's tickets and windows half in the old one, so it waits for the
+	// next start: after midnight by itself, or now with kioskctl restart.
 	nc := `{"hall": "e2e-hall", "hall_name": "平台配置大厅", "timezone": "Asia/Shanghai",
 		"categories": [{"code": "Z", "prefix": "Z", "name_zh": "平台业务", "name_en": "Platform", "windows": [7], "avg_service_s": 300, "open": "", "close": ""}],
 		"windows": [{"id": 7, "categories": ["Z"]}], "screen_texts": {}, "profiles": {}}`
@@ -96,8 +98,24 @@ func TestKioskdEnrolAndDrain(t *testing.T) {
 	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode >= 300 {
 		t.Fatalf("pushing a node config: %v %v", err, resp)
 	}
-	k = start(t, "kioskd", "-sim", "-config", cfg)
+	k.waitOutput(t, "it applies at the next start", 15*time.Second)
+	if up, _, c := run(t, "kioskctl", "uplink", "--admin", "http://"+admin); c != 0 || !strings.Contains(up, "kioskctl restart") {
+		t.Errorf("kioskctl uplink does not say a node config waits: exit %d: %q", c, up)
+	}
+	if _, errOut, c := run(t, "kioskctl", append([]string{"queue", "issue", "--category", "Z"}, flags...)...); c == 0 {
+		t.Error("category Z issued before the restart")
+	} else if !strings.Contains(errOut, "Z") {
+		t.Errorf("issuing Z before the restart: %s", errOut)
+	}
+	if out, errOut, c := run(t, "kioskctl", "restart", "--admin", "http://"+admin); c != 0 || !strings.Contains(out, "restarted") {
+		t.Fatalf("kioskctl restart: exit %d: %s %s", c, out, errOut)
+	}
 	k.waitOutput(t, "hall configuration from the platform", 15*time.Second)
+	select {
+	case err := <-k.done:
+		t.Fatalf("kioskd exited instead of starting again in place: %v", err)
+	default:
+	}
 	out, errOut, c := run(t, "kioskctl", append([]string{"queue", "issue", "--category", "Z"}, flags...)...)
 	if c != 0 || !strings.Contains(out, "Z001") {
 		t.Errorf("kioskctl queue issue --category Z after the platform's config: exit %d: %s %s", c, out, errOut)

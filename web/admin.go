@@ -45,7 +45,10 @@ type Admin struct {
 	// node with a platform (POST /api/uplink/enrol {"platform", "code"}).
 	Uplink, Requeue, Enrol http.HandlerFunc
 	// Tap presses the citizen screen at ?x=&y= (simulator mode only), at POST /api/screen/tap.
-	Tap        http.HandlerFunc
+	Tap http.HandlerFunc
+	// Restart stops kioskd cleanly and starts it again in place (POST /api/restart), e.g.
+	// to apply a pending node config from the platform at once.
+	Restart    http.HandlerFunc
 	Categories []string
 	Now        func() time.Time
 }
@@ -86,6 +89,9 @@ func (a *Admin) Handler() http.Handler {
 	if a.Tap != nil {
 		mux.HandleFunc("POST /api/screen/tap", a.Tap)
 	}
+	if a.Restart != nil {
+		mux.HandleFunc("POST /api/restart", a.Restart)
+	}
 	return mux
 }
 
@@ -94,6 +100,7 @@ type HealthDoc struct {
 	Node       string          `json:"node"`
 	Version    string          `json:"version"`
 	UptimeS    int64           `json:"uptime_s"`
+	Started    time.Time       `json:"started"` // when this kioskd (re)started
 	Overall    health.State    `json:"overall"`
 	Components []health.Status `json:"components"`
 	Devices    devices.Report  `json:"devices"`
@@ -102,7 +109,7 @@ type HealthDoc struct {
 
 func (a *Admin) doc() HealthDoc {
 	all := a.Health.All()
-	d := HealthDoc{Node: a.NodeID, Version: a.Version, UptimeS: int64(a.Now().Sub(a.Started).Seconds()),
+	d := HealthDoc{Node: a.NodeID, Version: a.Version, UptimeS: int64(a.Now().Sub(a.Started).Seconds()), Started: a.Started,
 		Overall: health.Overall(all), Components: all, Simulated: a.Sim != nil}
 	if a.Devices != nil {
 		d.Devices = a.Devices()

@@ -26,6 +26,9 @@ devices (talk to the device directly; stop kioskd first if it holds the port):
 running kioskd:
   health [--admin http://127.0.0.1:8080] [--json]
         every component's health; exit 1 when anything is down
+  restart [--admin http://127.0.0.1:8080] [--wait 60s]
+        stop kioskd cleanly and start it again in place (applies a pending node config
+        from the platform now rather than after midnight); waits until it answers
 
 uplink (a running kioskd):
   enrol --platform URL --code CODE         enrol with the platform; kioskd stores the token
@@ -62,6 +65,8 @@ func main() {
 		err = scannerCmd(args)
 	case "health":
 		err = healthCmd(args)
+	case "restart":
+		err = restartCmd(args)
 	case "queue":
 		err = queueCmd(args)
 	case "profiles":

@@ -41,11 +41,12 @@ func enrolCmd(args []string) error {
 }
 
 type uplinkDoc struct {
-	Enrolled bool   `json:"enrolled"`
-	Platform string `json:"platform"`
-	Overall  string `json:"overall"`
-	Code     string `json:"code"`
-	State    struct {
+	Enrolled      bool   `json:"enrolled"`
+	Platform      string `json:"platform"`
+	ConfigPending bool   `json:"config_pending"`
+	Overall       string `json:"overall"`
+	Code          string `json:"code"`
+	State         struct {
 		Overall     string `json:"overall"`
 		Code        string `json:"code"`
 		Message     string `json:"message"`
@@ -121,6 +122,9 @@ func uplinkCmd(args []string) error {
 				last = s.LastSuccess.Local().Format(time.DateTime)
 			}
 			fmt.Printf("  %-10s backlog %-6d oldest %-10s last success %s %s\n", s.Stream, s.Backlog, s.OldestAge.Round(time.Second), last, s.LastError)
+		}
+		if d.ConfigPending {
+			fmt.Println("a new node config from the platform is waiting: it applies after midnight, or now with kioskctl restart")
 		}
 		return nil
 	case "requeue":

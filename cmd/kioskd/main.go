@@ -33,6 +33,7 @@ import (
 	"github.com/hallkiosk/hallkiosk/internal/sdnotify"
 	"github.com/hallkiosk/hallkiosk/internal/store"
 	"github.com/hallkiosk/hallkiosk/kiosk"
+	"github.com/hallkiosk/hallkiosk/kiosk/uplink"
 	"github.com/hallkiosk/hallkiosk/queue"
 	"github.com/hallkiosk/hallkiosk/ui"
 	glfwui "github.com/hallkiosk/hallkiosk/ui/glfw"
@@ -59,7 +60,11 @@ func main() {
 		fmt.Println("kioskd", version)
 		return
 	}
-	if err := run(*cfgPath, *sim, *checkOnly); err != nil {
+	err := run(*cfgPath, *sim, *checkOnly)
+	if errors.Is(err, errRestart) {
+		err = execSelf()
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "kioskd:", err)
 		os.Exit(1)
 	}
@@ -97,7 +102,13 @@ func run(cfgPath string, sim, checkOnly bool) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	ctx, restart := context.WithCancelCause(ctx)
+	defer restart(nil)
 	n := &node{cfg: cfg, profiles: set, log: log, sim: sim, clock: clock.Real{}, inputs: make(chan kiosk.Input, 64)}
+	n.restart = func(reason string) {
+		log.Info("kioskd restarting", "reason", reason)
+		restart(errRestart)
+	}
 	scr := &screen{pointer: make(chan ui.Pointer, 256)}
 	scr.size = func() (int, int) { return cfg.UI.Width, cfg.UI.Height }
 	win, err := wantWindow(cfg.UI.Display, cfg.Node.Roles)
@@ -105,7 +116,7 @@ func run(cfgPath string, sim, checkOnly bool) error {
 		return err
 	}
 	if !win {
-		return n.runUntilStopped(ctx, scr)
+		return restarting(ctx, n.runUntilStopped(ctx, scr))
 	}
 	// The window takes the main goroutine; the node runs beside it. Full screen draws at the
 	// monitor's own resolution (crisp); ui.width and ui.height size a window.
@@ -144,7 +155,7 @@ func run(cfgPath string, sim, checkOnly bool) error {
 		}
 		log.Error("ui: the window could not be opened; running headless (/api/screen.png)", "err", werr)
 	}
-	return <-done
+	return restarting(ctx, <-done)
 }
 
 type node struct {
@@ -163,6 +174,12 @@ type node struct {
 	report   devices.Report
 	light    atomic.Pointer[hkgpio.StatusLight] // set once the status light is up
 	inputs   chan kiosk.Input                   // to the citizen session
+	// restart stops the node cleanly and starts it again in place (restart.go).
+	restart func(reason string)
+	// appliedConfig is the platform's node config the running queue was built from (nil:
+	// the TOML [queue]); configPending is set when the platform has sent a different one.
+	appliedConfig atomic.Pointer[uplink.NodeConfig]
+	configPending atomic.Bool
 	// platformSim is the embedded reference platform in -sim mode.
 	platformSim *platformsim.Sim
 	// idKey is the deployment key of id_hash (HMAC-SHA256 of ID numbers).
@@ -228,6 +245,7 @@ func (n *node) run(ctx context.Context, scr *screen) error {
 	}
 	up := &link{n: n}
 	up.routes(admin)
+	admin.Restart = n.restartHandler
 	ln, err := net.Listen("tcp", n.cfg.Admin.Listen)
 	if err != nil {
 		return fmt.Errorf("admin.listen %s: %w", n.cfg.Admin.Listen, err)
@@ -242,6 +260,7 @@ func (n *node) run(ctx context.Context, scr *screen) error {
 	}
 	defer stopUplink()
 	n.applyPlatformConfig(ctx, up)
+	go n.applyConfigAtNight(ctx)
 
 	hallAPI, stopHall, err := n.startHall()
 	if err != nil {

@@ -33,10 +33,8 @@ func (n *node) applyPlatformConfig(ctx context.Context, l *link) {
 	if err != nil || !ok {
 		return
 	}
-	q := queueFromPlatform(nc)
-	trial := *n.cfg
-	trial.Queue.Categories, trial.Queue.Windows = q.Categories, q.Windows
-	if _, err := queueConfig(&trial); err != nil {
+	q, err := n.platformQueue(nc)
+	if err != nil {
 		n.log.Warn("the platform's node config makes no valid queue; keeping the local [queue]", "err", err)
 		return
 	}
@@ -44,7 +42,21 @@ func (n *node) applyPlatformConfig(ctx context.Context, l *link) {
 	if nc.HallName != "" {
 		n.cfg.Node.HallName = nc.HallName
 	}
+	n.appliedConfig.Store(&nc)
+	n.configPending.Store(false)
 	n.log.Info("hall configuration from the platform", "hall_name", n.cfg.Node.HallName, "categories", len(q.Categories), "windows", len(q.Windows))
+}
+
+// platformQueue is the [queue] categories and windows of a node config, checked the way
+// kioskd -check checks the TOML ones.
+func (n *node) platformQueue(nc uplink.NodeConfig) (config.Queue, error) {
+	q := queueFromPlatform(nc)
+	trial := *n.cfg
+	trial.Queue.Categories, trial.Queue.Windows = q.Categories, q.Windows
+	if _, err := queueConfig(&trial); err != nil {
+		return config.Queue{}, fmt.Errorf("it makes no valid queue: %w", err)
+	}
+	return q, nil
 }
 
 func queueFromPlatform(nc uplink.NodeConfig) config.Queue {

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"syscall"
 	"time"
@@ -287,11 +288,21 @@ func (n *node) online() bool {
 	return ok && st.State != health.Down && st.Code != "uplink.not_enrolled"
 }
 
-// nodeConfig takes a valid node config from the platform while running. The queue and the
-// screens are built from it at start (see applyPlatformConfig), so a new one is stored (by
-// the puller) and applies, whole, from the next start; the log says so.
+// nodeConfig judges a new node config from the platform. One that makes no valid queue is
+// refused (the puller reports it and keeps the old one). The queue and the screens are
+// built from the config at start (applyPlatformConfig), so a new valid one is stored and
+// applies, whole, at the next start: after the hall's midnight by itself
+// (applyConfigAtNight), or at once with kioskctl restart.
 func (n *node) nodeConfig(c uplink.NodeConfig) error {
-	n.log.Info("platform node config stored; the queue and screens are built from it at start", "hall_name", c.HallName, "categories", len(c.Categories))
+	if _, err := n.platformQueue(c); err != nil {
+		return err
+	}
+	if cur := n.appliedConfig.Load(); cur != nil && reflect.DeepEqual(*cur, c) {
+		return nil
+	}
+	n.configPending.Store(true)
+	n.log.Info("platform node config stored; it applies at the next start: after midnight by itself, or now with kioskctl restart",
+		"hall_name", c.HallName, "categories", len(c.Categories))
 	return nil
 }
 
@@ -328,7 +339,8 @@ func (l *link) routes(a *web.Admin) {
 			return
 		}
 		dead, _ := s.ListDead(r.Context())
-		json.NewEncoder(w).Encode(map[string]any{"enrolled": true, "platform": platform, "state": st, "dead": dead})
+		json.NewEncoder(w).Encode(map[string]any{"enrolled": true, "platform": platform, "state": st, "dead": dead,
+			"config_pending": l.n.configPending.Load()})
 	}
 	a.Requeue = func(w http.ResponseWriter, r *http.Request) {
 		s, _, _ := l.current()
