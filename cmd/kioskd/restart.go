@@ -8,6 +8,8 @@ import (
 	"os"
 	"syscall"
 	"time"
+
+	"github.com/hallkiosk/hallkiosk/kiosk"
 )
 
 // errRestart ends run when kioskd is to start again in place: to apply a new node config
@@ -36,7 +38,8 @@ func execSelf() error {
 // applyConfigAtNight restarts kioskd a minute after each hall-local midnight when the
 // platform has sent a node config that differs from the one running: the hall is closed,
 // the day's tickets are ended (end of day runs at start too), and the new categories and
-// windows apply whole, for the new business day.
+// windows apply whole, for the new business day. A citizen using the screen then (a 24-hour
+// self-service area) finishes first: the restart waits for the attract screen.
 func (n *node) applyConfigAtNight(ctx context.Context) {
 	loc := n.cfg.Location()
 	for {
@@ -48,11 +51,29 @@ func (n *node) applyConfigAtNight(ctx context.Context) {
 			return
 		case <-n.clock.After(next.Sub(now)):
 		}
-		if n.configPending.Load() {
-			n.restart("the platform's new node config applies for the new business day")
-			return
+		if !n.configPending.Load() {
+			continue
 		}
+		for n.citizenActive() {
+			select {
+			case <-ctx.Done():
+				return
+			case <-n.clock.After(10 * time.Second):
+			}
+		}
+		n.restart("the platform's new node config applies for the new business day")
+		return
 	}
+}
+
+// citizenActive: someone is using the citizen screen (anything but the attract loop).
+func (n *node) citizenActive() bool {
+	f := n.screenName.Load()
+	if f == nil {
+		return false
+	}
+	s := (*f)()
+	return s != "" && s != kiosk.ScreenAttract
 }
 
 // restartHandler serves POST /api/restart: a clean stop and a fresh start, e.g. to apply a

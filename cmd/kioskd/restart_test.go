@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -39,7 +40,7 @@ func TestNodeConfigPending(t *testing.T) {
 }
 
 // TestApplyConfigAtNight: kioskd restarts a minute after the hall's midnight, and only when
-// a new node config waits.
+// a new node config waits; a citizen on the screen then finishes first.
 func TestApplyConfigAtNight(t *testing.T) {
 	loc := time.FixedZone("CST", 8*3600)
 	for _, pending := range []bool{false, true} {
@@ -66,5 +67,42 @@ func TestApplyConfigAtNight(t *testing.T) {
 				t.Error("no restart after midnight with a new config waiting")
 			}
 		}
+	}
+
+	// Someone at the screen at 00:01: the restart waits for the attract loop.
+	fc := clock.NewFake(time.Date(2026, 12, 1, 23, 59, 0, 0, loc))
+	cfg := config.Default()
+	restarted := make(chan time.Time, 1)
+	n := &node{cfg: cfg, clock: fc, restart: func(string) { restarted <- fc.Now() }}
+	n.configPending.Store(true)
+	var screen atomic.Value
+	screen.Store("ticket.category")
+	name := func() string { return screen.Load().(string) }
+	n.screenName.Store(&name)
+	go n.applyConfigAtNight(t.Context())
+	for fc.Waiters() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	fc.Advance(2 * time.Minute) // 00:01
+	for range 3 {
+		for fc.Waiters() == 0 {
+			time.Sleep(time.Millisecond)
+		}
+		fc.Advance(10 * time.Second)
+	}
+	select {
+	case at := <-restarted:
+		t.Fatalf("restarted at %v with a citizen on the screen", at)
+	case <-time.After(100 * time.Millisecond):
+	}
+	screen.Store("attract")
+	for fc.Waiters() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	fc.Advance(10 * time.Second)
+	select {
+	case <-restarted:
+	case <-time.After(2 * time.Second):
+		t.Error("no restart once the screen was back on the attract loop")
 	}
 }

@@ -217,6 +217,8 @@ func (n *node) startSession(ctx context.Context, scr *screen, issuer kiosk.Issue
 		}
 	})
 	context.AfterFunc(ctx, cancel)
+	name := func() string { s, _ := scr.name.Load().(string); return s }
+	n.screenName.Store(&name)
 	go sess.Run(ctx, n.inputs, show)
 	n.log.Info("citizen screen", "presenter", presenterName(scr), "size", fmt.Sprintf("%dx%d", w, h), "font", fonts.String())
 	if scr.window == nil {
