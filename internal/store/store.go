@@ -58,6 +58,7 @@ type DB struct {
 	r       *sql.DB
 	movedTo string
 	version int
+	seqs    seqCache // the next outbox seq per stream (outbox.go)
 }
 
 // Open opens (or creates) the database at path, checks its integrity and applies pending
@@ -254,8 +255,10 @@ func (d *DB) Write(ctx context.Context, fn func(*sql.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
+	seqs := d.seqs.begin(tx)
 	committed := false
 	defer func() {
+		d.seqs.end(tx, seqs, committed)
 		if !committed {
 			tx.Rollback()
 		}
@@ -264,6 +267,7 @@ func (d *DB) Write(ctx context.Context, fn func(*sql.Tx) error) error {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
+		d.seqs.forget() // committed or not, the database knows
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	committed = true
