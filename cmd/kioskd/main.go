@@ -180,6 +180,8 @@ type node struct {
 	// the TOML [queue]); configPending is set when the platform has sent a different one.
 	appliedConfig atomic.Pointer[uplink.NodeConfig]
 	configPending atomic.Bool
+	// configStarting is set while start-up pulls the config it is about to apply.
+	configStarting atomic.Bool
 	// screenName is the citizen screen shown now; unset on nodes without one.
 	screenName atomic.Pointer[func() string]
 	// platformSim is the embedded reference platform in -sim mode.

@@ -27,7 +27,9 @@ func (n *node) applyPlatformConfig(ctx context.Context, l *link) {
 		return
 	}
 	pctx, cancel := context.WithTimeout(ctx, platformConfigWait)
-	p.PullConfig(pctx) // refusals and failures are reported by the puller; the stored copy counts
+	n.configStarting.Store(true) // what this pull brings applies now, not at the next start
+	p.PullConfig(pctx)           // refusals and failures are reported by the puller; the stored copy counts
+	n.configStarting.Store(false)
 	cancel()
 	nc, ok, err := p.Config(ctx)
 	if err != nil || !ok {

@@ -34,6 +34,12 @@ func TestNodeConfigPending(t *testing.T) {
 	}
 	changed := testNodeConfig()
 	changed.HallName = "新名字"
+	// The pull of start-up brings what start-up applies at once: not pending.
+	n.configStarting.Store(true)
+	if err := n.nodeConfig(changed); err != nil || n.configPending.Load() {
+		t.Errorf("a changed config pulled at start: err %v, pending %v; want accepted, not pending", err, n.configPending.Load())
+	}
+	n.configStarting.Store(false)
 	if err := n.nodeConfig(changed); err != nil || !n.configPending.Load() {
 		t.Errorf("a changed config: err %v, pending %v; want accepted and pending", err, n.configPending.Load())
 	}

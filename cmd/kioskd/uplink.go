@@ -297,7 +297,7 @@ func (n *node) nodeConfig(c uplink.NodeConfig) error {
 	if _, err := n.platformQueue(c); err != nil {
 		return err
 	}
-	if cur := n.appliedConfig.Load(); cur != nil && reflect.DeepEqual(*cur, c) {
+	if cur := n.appliedConfig.Load(); n.configStarting.Load() || cur != nil && reflect.DeepEqual(*cur, c) {
 		return nil
 	}
 	n.configPending.Store(true)
