@@ -19,22 +19,9 @@ func healthCmd(args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return usageError{err.Error()}
 	}
-	client := &http.Client{Timeout: 5 * time.Second}
-	resp, err := client.Get(*admin + "/api/health")
-	if err != nil {
-		return fmt.Errorf("kioskd not reachable at %s: %w", *admin, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	doc, body, err := fetchHealth(&http.Client{Timeout: 5 * time.Second}, *admin)
 	if err != nil {
 		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("kioskd answered %s", resp.Status)
-	}
-	var doc web.HealthDoc
-	if err := json.Unmarshal(body, &doc); err != nil {
-		return fmt.Errorf("kioskd answered something that is not its health JSON: %w", err)
 	}
 	if *asJSON {
 		os.Stdout.Write(body)
@@ -48,4 +35,25 @@ func healthCmd(args []string) error {
 		return fmt.Errorf("a component is down")
 	}
 	return nil
+}
+
+// fetchHealth reads a running kioskd's /api/health: the document and its JSON as sent.
+func fetchHealth(client *http.Client, admin string) (web.HealthDoc, []byte, error) {
+	var doc web.HealthDoc
+	resp, err := client.Get(admin + "/api/health")
+	if err != nil {
+		return doc, nil, fmt.Errorf("kioskd not reachable at %s: %w", admin, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return doc, nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return doc, nil, fmt.Errorf("kioskd answered %s", resp.Status)
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return doc, nil, fmt.Errorf("kioskd answered something that is not its health JSON: %w", err)
+	}
+	return doc, body, nil
 }

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"time"
-
-	"github.com/hallkiosk/hallkiosk/web"
 )
 
 // restartCmd has the running kioskd stop cleanly and start again in place (to apply a node
@@ -23,7 +20,7 @@ func restartCmd(args []string) error {
 	client := &http.Client{Timeout: 5 * time.Second}
 	before, err := started(client, *admin)
 	if err != nil {
-		return fmt.Errorf("kioskd not reachable at %s: %w", *admin, err)
+		return err
 	}
 	resp, err := client.Post(*admin+"/api/restart", "text/plain", nil)
 	if err != nil {
@@ -48,14 +45,9 @@ func restartCmd(args []string) error {
 
 // started is when the kioskd at admin started, from its health JSON.
 func started(client *http.Client, admin string) (time.Time, error) {
-	resp, err := client.Get(admin + "/api/health")
-	if err != nil {
-		return time.Time{}, err
+	doc, _, err := fetchHealth(client, admin)
+	if err == nil && doc.Started.IsZero() {
+		err = fmt.Errorf("kioskd at %s does not say when it started: too old to restart this way", admin)
 	}
-	defer resp.Body.Close()
-	var doc web.HealthDoc
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&doc); err != nil || doc.Started.IsZero() {
-		return time.Time{}, fmt.Errorf("not the health JSON of a kioskd that can restart (%v)", err)
-	}
-	return doc.Started, nil
+	return doc.Started, err
 }
