@@ -1,11 +1,12 @@
 package queue
 
 import (
-	"database/sql"
 	"fmt"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/hallkiosk/hallkiosk/internal/store"
 )
 
 // The benchmarks run on a real file with the store's pragmas (WAL, synchronous=FULL), so
@@ -32,7 +33,7 @@ func benchConfig() Config {
 func (f *fixture) fill(b *testing.B, n int) {
 	b.Helper()
 	cats := []string{"A", "B", "C", "D", "E"}
-	err := f.db.Write(f.ctx, func(tx *sql.Tx) error {
+	err := f.db.Write(f.ctx, func(tx *store.Tx) error {
 		now := f.q.now()
 		for i := range n {
 			req := IssueRequest{Category: cats[i%5], Source: SourceWalkIn}
@@ -84,7 +85,7 @@ func reportBeside(b *testing.B, op, bare []time.Duration) {
 // bareCommit is one single-row FULL commit on the queue's own database.
 func (f *fixture) bareCommit(b *testing.B, i int) time.Duration {
 	start := time.Now()
-	err := f.db.Write(f.ctx, func(tx *sql.Tx) error {
+	err := f.db.Write(f.ctx, func(tx *store.Tx) error {
 		_, err := tx.Exec(`INSERT INTO meta(key, value) VALUES('bench', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value`, fmt.Sprint(i))
 		return err
 	})

@@ -8,12 +8,14 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/hallkiosk/hallkiosk/internal/store"
 )
 
 // CallNext calls the next ticket for window; see the package doc for the order.
 func (q *Queue) CallNext(ctx context.Context, window int) (Ticket, error) {
 	var t Ticket
-	err := q.write(ctx, func(tx *sql.Tx, now time.Time) error {
+	err := q.write(ctx, func(tx *store.Tx, now time.Time) error {
 		cats, err := q.idleWindow(ctx, tx, window)
 		if err != nil {
 			return err
@@ -30,7 +32,7 @@ func (q *Queue) CallNext(ctx context.Context, window int) (Ticket, error) {
 // CallTicket calls the waiting ticket number at window, out of order.
 func (q *Queue) CallTicket(ctx context.Context, window int, number string) (Ticket, error) {
 	var t Ticket
-	err := q.write(ctx, func(tx *sql.Tx, now time.Time) error {
+	err := q.write(ctx, func(tx *store.Tx, now time.Time) error {
 		var err error
 		if t, err = q.byNumberFor(ctx, tx, window, number, "CallTicket", Waiting); err != nil {
 			return err
@@ -40,7 +42,7 @@ func (q *Queue) CallTicket(ctx context.Context, window int, number string) (Tick
 	return t, err
 }
 
-func (q *Queue) call(ctx context.Context, tx *sql.Tx, now time.Time, t *Ticket, window int) error {
+func (q *Queue) call(ctx context.Context, tx *store.Tx, now time.Time, t *Ticket, window int) error {
 	leave(t, now)
 	t.State, t.Window, t.CallCount = Called, window, 1
 	if t.CalledAt.IsZero() {
@@ -54,11 +56,15 @@ func (q *Queue) call(ctx context.Context, tx *sql.Tx, now time.Time, t *Ticket, 
 
 // pickNext chooses whom window calls: long waiters first, then (with weights) the category
 // whose turn it is, then class and queue time.
-func (q *Queue) pickNext(ctx context.Context, tx *sql.Tx, now time.Time, window int, cats []string) (Ticket, error) {
+func (q *Queue) pickNext(ctx context.Context, tx *store.Tx, now time.Time, window int, cats []string) (Ticket, error) {
 	in, args := inList(cats)
 	if q.cfg.LongWait > 0 {
+		// The class list is no filter (every ticket has one of them): it lets SQLite seek
+		// the waiting index at (category, class, queue_key) for each pair instead of reading
+		// every waiting ticket of the categories to sort them. With 2,000 waiting in the
+		// window's two categories that took the query from 80 us to 9.
 		t, err := scanTicket(tx.QueryRowContext(ctx, `SELECT `+ticketCols+` FROM queue_tickets
-			WHERE state = 'waiting' AND category IN (`+in+`) AND queue_key <= ?
+			WHERE state = 'waiting' AND category IN (`+in+`) AND class IN (`+allClasses+`) AND queue_key <= ?
 			ORDER BY queue_key, id LIMIT 1`, append(args, now.Add(-q.cfg.LongWait).UnixMilli())...))
 		if err == nil || !errors.Is(err, sql.ErrNoRows) {
 			return t, err
@@ -86,7 +92,7 @@ func (q *Queue) pickNext(ctx context.Context, tx *sql.Tx, now time.Time, window 
 // have someone waiting: over any stretch of calls each gets its weight's share, interleaved
 // rather than in bursts. Credits are stored so the rhythm survives restarts. It returns ""
 // when no weighted category has anyone, so the zero-weight ones are served after all.
-func (q *Queue) roundRobin(ctx context.Context, tx *sql.Tx, window int, cats []string, weights map[string]int) (string, error) {
+func (q *Queue) roundRobin(ctx context.Context, tx *store.Tx, window int, cats []string, weights map[string]int) (string, error) {
 	var active []string
 	total := 0
 	for _, c := range cats {
@@ -134,7 +140,7 @@ func (q *Queue) roundRobin(ctx context.Context, tx *sql.Tx, window int, cats []s
 // as no_show instead (returned with State Finished, no error): the window is free again.
 func (q *Queue) Recall(ctx context.Context, window int) (Ticket, error) {
 	var t Ticket
-	err := q.write(ctx, func(tx *sql.Tx, now time.Time) error {
+	err := q.write(ctx, func(tx *store.Tx, now time.Time) error {
 		var err error
 		t, err = q.atWindow(ctx, tx, window, "Recall", Called)
 		if err != nil {
@@ -157,7 +163,7 @@ func (q *Queue) Recall(ctx context.Context, window int) (Ticket, error) {
 // in ticket.finished.
 func (q *Queue) Start(ctx context.Context, window int) (Ticket, error) {
 	var t Ticket
-	err := q.write(ctx, func(tx *sql.Tx, now time.Time) error {
+	err := q.write(ctx, func(tx *store.Tx, now time.Time) error {
 		var err error
 		t, err = q.atWindow(ctx, tx, window, "Start", Called)
 		if err != nil {
@@ -176,7 +182,7 @@ func (q *Queue) Start(ctx context.Context, window int) (Ticket, error) {
 // Park sets window's ticket aside (called or serving) and frees the window. No event.
 func (q *Queue) Park(ctx context.Context, window int) (Ticket, error) {
 	var t Ticket
-	err := q.write(ctx, func(tx *sql.Tx, now time.Time) error {
+	err := q.write(ctx, func(tx *store.Tx, now time.Time) error {
 		var err error
 		t, err = q.atWindow(ctx, tx, window, "Park", Called, Serving)
 		if err != nil {
@@ -193,7 +199,7 @@ func (q *Queue) Park(ctx context.Context, window int) (Ticket, error) {
 // called. No event.
 func (q *Queue) Return(ctx context.Context, window int, number string) (Ticket, error) {
 	var t Ticket
-	err := q.write(ctx, func(tx *sql.Tx, now time.Time) error {
+	err := q.write(ctx, func(tx *store.Tx, now time.Time) error {
 		var err error
 		if t, err = q.byNumberFor(ctx, tx, window, number, "Return", Parked); err != nil {
 			return err
@@ -210,7 +216,7 @@ func (q *Queue) Return(ctx context.Context, window int, number string) (Ticket, 
 
 // byNumberFor fetches ticket number for an idle window to take: it must be in state and in
 // a category the window serves.
-func (q *Queue) byNumberFor(ctx context.Context, tx *sql.Tx, window int, number, op string, state State) (Ticket, error) {
+func (q *Queue) byNumberFor(ctx context.Context, tx *store.Tx, window int, number, op string, state State) (Ticket, error) {
 	cats, err := q.idleWindow(ctx, tx, window)
 	if err != nil {
 		return Ticket{}, err

@@ -2,7 +2,6 @@ package queue
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -13,7 +12,7 @@ import (
 // Front, End or Original.
 func (q *Queue) Transfer(ctx context.Context, window int, to, position string) (Ticket, error) {
 	var t Ticket
-	err := q.write(ctx, func(tx *sql.Tx, now time.Time) error {
+	err := q.write(ctx, func(tx *store.Tx, now time.Time) error {
 		if q.cats[to] == nil {
 			return fmt.Errorf("%w: transfer to %q", ErrUnknownCategory, to)
 		}
@@ -35,7 +34,7 @@ func (q *Queue) Transfer(ctx context.Context, window int, to, position string) (
 }
 
 // requeue ends the ticket's current step and puts it back to waiting in category to.
-func requeue(ctx context.Context, tx *sql.Tx, now time.Time, t *Ticket, to, position string) error {
+func requeue(ctx context.Context, tx *store.Tx, now time.Time, t *Ticket, to, position string) error {
 	leave(t, now)
 	if err := recordService(ctx, tx, now, t); err != nil {
 		return err
@@ -69,7 +68,7 @@ func priorityClass(t *Ticket) int {
 // end); that step is reported as ticket.transferred with reason next_step.
 func (q *Queue) Finish(ctx context.Context, window int, outcome Outcome, next string) (Ticket, error) {
 	var t Ticket
-	err := q.write(ctx, func(tx *sql.Tx, now time.Time) error {
+	err := q.write(ctx, func(tx *store.Tx, now time.Time) error {
 		var need []State
 		switch outcome {
 		case Served:
@@ -112,7 +111,7 @@ func (q *Queue) Finish(ctx context.Context, window int, outcome Outcome, next st
 // "print_failed": a ticket that never reached the citizen must not be called).
 func (q *Queue) Cancel(ctx context.Context, number, reason string) (Ticket, error) {
 	var t Ticket
-	err := q.write(ctx, func(tx *sql.Tx, now time.Time) error {
+	err := q.write(ctx, func(tx *store.Tx, now time.Time) error {
 		var err error
 		t, err = byNumber(ctx, tx, number)
 		if err != nil {
@@ -130,7 +129,7 @@ func (q *Queue) Cancel(ctx context.Context, number, reason string) (Ticket, erro
 // start over) and returns how many there were.
 func (q *Queue) HallReset(ctx context.Context) (int, error) {
 	var n int
-	err := q.write(ctx, func(tx *sql.Tx, now time.Time) error {
+	err := q.write(ctx, func(tx *store.Tx, now time.Time) error {
 		ts, err := queryTickets(ctx, tx, `WHERE state != 'finished' ORDER BY id`)
 		if err != nil {
 			return err
@@ -155,7 +154,7 @@ const ReasonEndOfDay = "end_of_day"
 // afresh each day anyway, but yesterday's tickets must not linger as waiting or serving.
 func (q *Queue) EndDay(ctx context.Context) (int, error) {
 	var n int
-	err := q.write(ctx, func(tx *sql.Tx, now time.Time) error {
+	err := q.write(ctx, func(tx *store.Tx, now time.Time) error {
 		ts, err := queryTickets(ctx, tx, `WHERE state != 'finished' AND business_date < ? ORDER BY id`, q.businessDate(now))
 		if err != nil {
 			return err
@@ -178,7 +177,7 @@ func (q *Queue) NextDay(now time.Time) time.Time {
 	return time.Date(l.Year(), l.Month(), l.Day()+1, 0, 0, 0, 0, q.loc)
 }
 
-func finish(ctx context.Context, tx *sql.Tx, now time.Time, t *Ticket, outcome Outcome, reason string) error {
+func finish(ctx context.Context, tx *store.Tx, now time.Time, t *Ticket, outcome Outcome, reason string) error {
 	leave(t, now)
 	if outcome == Served {
 		if err := recordService(ctx, tx, now, t); err != nil {
@@ -199,7 +198,7 @@ func finish(ctx context.Context, tx *sql.Tx, now time.Time, t *Ticket, outcome O
 }
 
 // recordService keeps the step's serving time for estimates, if the step was served at all.
-func recordService(ctx context.Context, tx *sql.Tx, now time.Time, t *Ticket) error {
+func recordService(ctx context.Context, tx *store.Tx, now time.Time, t *Ticket) error {
 	if t.StartedAt.IsZero() || t.stepServeMS <= 0 {
 		return nil
 	}

@@ -18,7 +18,7 @@ import (
 func (q *Queue) Issue(ctx context.Context, req IssueRequest) (Ticket, Estimate, error) {
 	var t Ticket
 	var est Estimate
-	err := q.write(ctx, func(tx *sql.Tx, now time.Time) error {
+	err := q.write(ctx, func(tx *store.Tx, now time.Time) error {
 		var err error
 		t, err = q.issue(ctx, tx, now, req)
 		if err != nil {
@@ -33,7 +33,7 @@ func (q *Queue) Issue(ctx context.Context, req IssueRequest) (Ticket, Estimate, 
 	return t, est, nil
 }
 
-func (q *Queue) issue(ctx context.Context, tx *sql.Tx, now time.Time, req IssueRequest) (Ticket, error) {
+func (q *Queue) issue(ctx context.Context, tx *store.Tx, now time.Time, req IssueRequest) (Ticket, error) {
 	cat := q.cats[req.Category]
 	if cat == nil {
 		return Ticket{}, fmt.Errorf("%w: %q", ErrUnknownCategory, req.Category)
@@ -107,14 +107,16 @@ func (q *Queue) issue(ctx context.Context, tx *sql.Tx, now time.Time, req IssueR
 			return Ticket{}, fmt.Errorf("%w: %q issues tickets %s-%s", ErrClosed, cat.Code, cat.Open, cat.Close)
 		}
 	}
+	// Take the next number in one statement; a refusal below returns an error, and the
+	// write rolls the number back with everything else.
 	date := q.businessDate(now)
-	last := cat.RangeFrom - 1
-	err := tx.QueryRowContext(ctx, `SELECT last_number FROM queue_counters WHERE category = ? AND business_date = ?`,
-		cat.Code, date).Scan(&last)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+	var n int
+	err := tx.QueryRowContext(ctx, `INSERT INTO queue_counters(category, business_date, last_number) VALUES(?, ?, ?)
+		ON CONFLICT(category, business_date) DO UPDATE SET last_number = last_number + 1 RETURNING last_number`,
+		cat.Code, date, cat.RangeFrom).Scan(&n)
+	if err != nil {
 		return Ticket{}, err
 	}
-	n := last + 1
 	if n > cat.RangeTo {
 		return Ticket{}, fmt.Errorf("%w: category %q has used all of %s..%s today (%s)",
 			ErrRangeExhausted, cat.Code, formatNumber(cat, cat.RangeFrom), formatNumber(cat, cat.RangeTo), date)
@@ -122,21 +124,20 @@ func (q *Queue) issue(ctx context.Context, tx *sql.Tx, now time.Time, req IssueR
 	if cat.DailyCap > 0 && n-cat.RangeFrom >= cat.DailyCap {
 		return Ticket{}, fmt.Errorf("%w: category %q issued its %d tickets for %s", ErrDailyCap, cat.Code, cat.DailyCap, date)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO queue_counters(category, business_date, last_number) VALUES(?, ?, ?)
-		ON CONFLICT(category, business_date) DO UPDATE SET last_number = excluded.last_number`, cat.Code, date, n); err != nil {
-		return Ticket{}, err
-	}
 	t := Ticket{
 		Number: formatNumber(cat, n), Category: cat.Code, OriginCategory: cat.Code, BusinessDate: date,
 		State: Waiting, Priority: req.Priority, Source: req.Source, IDHash: req.IDHash, AppointmentID: req.AppointmentID,
 		MaskedName: req.MaskedName, IssuedAt: now, class: class, fresh: true, queueKey: now.UnixMilli(), sinceMS: now.UnixMilli(),
 	}
-	err = tx.QueryRowContext(ctx, `INSERT INTO queue_tickets(business_date, number, origin_category, category, state,
+	res, err := tx.ExecContext(ctx, `INSERT INTO queue_tickets(business_date, number, origin_category, category, state,
 		priority, source, id_hash, appointment_id, class, queue_key, issued_at, since_ms, name_masked)
-		VALUES(?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		VALUES(?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		date, t.Number, t.Category, t.Category, t.Priority, t.Source, nullable(t.IDHash), nullable(t.AppointmentID),
-		t.class, t.queueKey, store.FormatTime(now), t.sinceMS, t.MaskedName).Scan(&t.ID)
+		t.class, t.queueKey, store.FormatTime(now), t.sinceMS, t.MaskedName)
 	if err != nil {
+		return Ticket{}, err
+	}
+	if t.ID, err = res.LastInsertId(); err != nil {
 		return Ticket{}, err
 	}
 	data := map[string]any{"ticket": t.Number, "category": t.Category, "priority": t.Priority, "source": t.Source}

@@ -62,6 +62,8 @@ const (
 	classAppointment = 1
 	classGreen       = 2
 	classNormal      = 3
+
+	allClasses = "0, 1, 2, 3" // SQL list of every class, for index seeks (pickNext)
 )
 
 // maxEstimate caps estimates: beyond a working day a number means nothing to a citizen.
@@ -166,18 +168,18 @@ func (q *Queue) Config() Config { return q.cfg }
 
 // write runs fn as one transaction under the queue's mutex, with the time of the operation
 // read once so every row and event of it carries the same instant.
-func (q *Queue) write(ctx context.Context, fn func(tx *sql.Tx, now time.Time) error) error {
+func (q *Queue) write(ctx context.Context, fn func(tx *store.Tx, now time.Time) error) error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	now := q.now()
-	return q.db.Write(ctx, func(tx *sql.Tx) error { return fn(tx, now) })
+	return q.db.Write(ctx, func(tx *store.Tx) error { return fn(tx, now) })
 }
 
 func (q *Queue) now() time.Time { return q.clk.Now().In(q.loc).Truncate(time.Millisecond) }
 
 func (q *Queue) businessDate(t time.Time) string { return t.In(q.loc).Format(time.DateOnly) }
 
-func emit(tx *sql.Tx, now time.Time, typ string, data map[string]any) error {
+func emit(tx *store.Tx, now time.Time, typ string, data map[string]any) error {
 	_, _, err := store.AppendOutbox(tx, Stream, typ, now, data)
 	return err
 }
@@ -196,7 +198,7 @@ func (q *Queue) window(id int) *Window {
 }
 
 // idleWindow checks that window exists and holds no ticket, and returns its categories.
-func (q *Queue) idleWindow(ctx context.Context, tx *sql.Tx, window int) ([]string, error) {
+func (q *Queue) idleWindow(ctx context.Context, tx *store.Tx, window int) ([]string, error) {
 	cats, ok := q.served[window]
 	if !ok {
 		return nil, fmt.Errorf("%w: %d", ErrUnknownWindow, window)
@@ -213,7 +215,7 @@ func (q *Queue) idleWindow(ctx context.Context, tx *sql.Tx, window int) ([]strin
 }
 
 // atWindow returns the ticket window holds, which must be in one of the states.
-func (q *Queue) atWindow(ctx context.Context, tx *sql.Tx, window int, op string, states ...State) (Ticket, error) {
+func (q *Queue) atWindow(ctx context.Context, tx *store.Tx, window int, op string, states ...State) (Ticket, error) {
 	if _, ok := q.served[window]; !ok {
 		return Ticket{}, fmt.Errorf("%w: %d", ErrUnknownWindow, window)
 	}
@@ -299,7 +301,7 @@ func queryTickets(ctx context.Context, db querier, where string, args ...any) ([
 }
 
 // save writes every mutable column of t.
-func save(ctx context.Context, tx *sql.Tx, t *Ticket) error {
+func save(ctx context.Context, tx *store.Tx, t *Ticket) error {
 	_, err := tx.ExecContext(ctx, `UPDATE queue_tickets SET category = ?, state = ?, outcome = ?, reason = ?, class = ?,
 		queue_key = ?, window_id = ?, call_count = ?, called_at = ?, started_at = ?, finished_at = ?, since_ms = ?,
 		wait_ms = ?, call_ms = ?, serve_ms = ?, park_ms = ?, step_serve_ms = ? WHERE id = ?`,

@@ -1,13 +1,14 @@
 package queue
 
 import (
-	"database/sql"
 	"errors"
 	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hallkiosk/hallkiosk/internal/store"
 )
 
 // setups bring ticket A001 into each state, held by window 1 where that applies.
@@ -224,7 +225,7 @@ func TestNumbersNotFromCountingRows(t *testing.T) {
 	f.issue(t, "A")
 	f.issue(t, "A")
 	// Archiving tickets (here: deleting them) must not bring numbers round again.
-	if err := f.db.Write(f.ctx, func(tx *sql.Tx) error { _, err := tx.Exec(`DELETE FROM queue_tickets`); return err }); err != nil {
+	if err := f.db.Write(f.ctx, func(tx *store.Tx) error { _, err := tx.Exec(`DELETE FROM queue_tickets`); return err }); err != nil {
 		t.Fatal(err)
 	}
 	if got := f.issue(t, "A").Number; got != "A003" {
@@ -739,5 +740,17 @@ func TestMaskedName(t *testing.T) {
 		if got := f.must(t)(f.q.Ticket(f.ctx, tk.Number)).MaskedName; got != tc.name {
 			t.Errorf("stored MaskedName = %q; want %q", got, tc.name)
 		}
+	}
+}
+
+// TestAllClasses: pickNext's class list, which lets the long-wait query seek the waiting
+// index, must name every class or it would skip tickets.
+func TestAllClasses(t *testing.T) {
+	var want []string
+	for c := classFront; c <= classNormal; c++ {
+		want = append(want, fmt.Sprint(c))
+	}
+	if got := strings.Join(want, ", "); got != allClasses {
+		t.Errorf("allClasses = %q; want %q", allClasses, got)
 	}
 }

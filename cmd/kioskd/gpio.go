@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -208,7 +207,7 @@ func (n *node) consumeTamper(ctx context.Context, ts *hkgpio.TamperSwitch) {
 			if te.Open {
 				state = "open"
 			}
-			err := n.db.Write(ctx, func(tx *sql.Tx) error {
+			err := n.db.Write(ctx, func(tx *store.Tx) error {
 				_, _, err := store.AppendOutbox(tx, "business", "tamper.alarm", n.clock.Now(),
 					map[string]string{"sensor": "cabinet", "state": state})
 				return err

@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -357,7 +356,7 @@ func (n *node) logHealthTransitions(ctx context.Context) (stop func()) {
 				lvl = slog.LevelWarn
 			}
 			n.log.Log(ctx, lvl, "health", "component", st.Component, "state", st.State, "code", st.Code, "message", st.Message)
-			err := n.db.Write(context.Background(), func(tx *sql.Tx) error {
+			err := n.db.Write(context.Background(), func(tx *store.Tx) error {
 				_, err := tx.Exec(`INSERT INTO device_events(at, component, state, code, message) VALUES(?,?,?,?,?)`,
 					store.FormatTime(st.Since), st.Component, string(st.State), st.Code, st.Message)
 				return err

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -104,7 +103,7 @@ func (h helpLight) Help(on bool) {
 type outboxAlerts struct{ n *node }
 
 func (a outboxAlerts) HelpRequested(ctx context.Context, terminal, screen string) error {
-	return a.n.db.Write(ctx, func(tx *sql.Tx) error {
+	return a.n.db.Write(ctx, func(tx *store.Tx) error {
 		_, _, err := store.AppendOutbox(tx, "business", "hall.help_requested", a.n.clock.Now(),
 			map[string]string{"terminal": terminal, "screen": screen})
 		return err

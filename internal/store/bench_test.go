@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"path/filepath"
 	"testing"
 )
@@ -15,7 +14,7 @@ func BenchmarkCommitFull(b *testing.B) {
 	ctx := context.Background()
 	b.ResetTimer()
 	for b.Loop() {
-		err := d.Write(ctx, func(tx *sql.Tx) error {
+		err := d.Write(ctx, func(tx *Tx) error {
 			_, err := tx.Exec(`INSERT INTO device_events(at, component, state, code, message) VALUES(?, ?, ?, ?, ?)`,
 				"2026-03-01T09:00:00.000+08:00", "idcard", "ok", "idcard.ready", "ready")
 			return err

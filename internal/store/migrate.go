@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -59,7 +58,7 @@ func loadMigrations(fsys fs.FS) ([]migration, error) {
 // is re-read inside each transaction: another process on the same file may have migrated it
 // meanwhile.
 func (d *DB) migrate(ctx context.Context, ms []migration) error {
-	err := d.Write(ctx, func(tx *sql.Tx) error {
+	err := d.Write(ctx, func(tx *Tx) error {
 		_, err := tx.Exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
 			version    INTEGER PRIMARY KEY,
 			applied_at TEXT NOT NULL
@@ -78,7 +77,7 @@ func (d *DB) migrate(ctx context.Context, ms []migration) error {
 	}
 	for _, m := range ms[cur:] {
 		applied := false
-		err := d.Write(ctx, func(tx *sql.Tx) error {
+		err := d.Write(ctx, func(tx *Tx) error {
 			var v int
 			if err := tx.QueryRow(`SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
 				return err

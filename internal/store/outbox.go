@@ -15,7 +15,7 @@ import (
 // back with the business rows it describes. seq is the next number of stream (1, 2, 3...;
 // see NextSeq); id is a UUIDv7. data is encoded with encoding/json: pass a json.RawMessage for
 // JSON you already have (a []byte would become a base64 string).
-func AppendOutbox(tx *sql.Tx, stream, typ string, occurredAt time.Time, data any) (id string, seq int64, err error) {
+func AppendOutbox(tx *Tx, stream, typ string, occurredAt time.Time, data any) (id string, seq int64, err error) {
 	if stream == "" || typ == "" {
 		return "", 0, errors.New("store: outbox event needs a stream and a type")
 	}
@@ -49,18 +49,15 @@ func AppendOutbox(tx *sql.Tx, stream, typ string, occurredAt time.Time, data any
 // NextSeq takes the seq the next event of stream gets in tx: one past the highest event
 // still in the outbox and past every event ever deleted from it (outbox_streams, kept by a
 // trigger on delete), so numbers grow by one and are never reused. It writes nothing: the
-// append is one insert, not an insert and an update. In a DB.Write transaction the number
-// comes from the DB's seq cache after the first read of each stream (two reads were half
-// of an append's cost); a second call in the same transaction gives the number after.
-func NextSeq(tx *sql.Tx, stream string) (int64, error) {
-	if v, ok := writeTxs.Load(tx); ok {
-		return v.(*txSeqs).take(tx, stream)
-	}
-	return readNextSeq(tx, stream)
+// append is one insert, not an insert and an update. The number comes from the DB's seq
+// cache after the first read of each stream (two reads were half of an append's cost); a
+// second call in the same transaction gives the number after.
+func NextSeq(tx *Tx, stream string) (int64, error) {
+	return tx.seqs.take(tx, stream)
 }
 
 // readNextSeq reads NextSeq from the database.
-func readNextSeq(tx *sql.Tx, stream string) (int64, error) {
+func readNextSeq(tx *Tx, stream string) (int64, error) {
 	var last, hw int64
 	err := tx.QueryRow(`SELECT seq FROM outbox WHERE stream = ? ORDER BY seq DESC LIMIT 1`, stream).Scan(&last)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -89,20 +86,12 @@ type txSeqs struct {
 	taken map[string]int64 // stream -> the seq after the ones this transaction took
 }
 
-// writeTxs maps a running DB.Write transaction to its txSeqs.
-var writeTxs sync.Map // *sql.Tx -> *txSeqs
-
-func (c *seqCache) begin(tx *sql.Tx) *txSeqs {
-	t := &txSeqs{c: c}
-	writeTxs.Store(tx, t)
-	return t
-}
-
-func (c *seqCache) end(tx *sql.Tx, t *txSeqs, committed bool) {
-	writeTxs.Delete(tx)
-	if !committed || len(t.taken) == 0 {
+// commit puts the seqs a committed transaction took into the cache.
+func (t *txSeqs) commit() {
+	if len(t.taken) == 0 {
 		return
 	}
+	c := t.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.next == nil {
@@ -119,7 +108,7 @@ func (c *seqCache) forget() {
 	c.mu.Unlock()
 }
 
-func (t *txSeqs) take(tx *sql.Tx, stream string) (int64, error) {
+func (t *txSeqs) take(tx *Tx, stream string) (int64, error) {
 	n, ok := t.taken[stream]
 	if !ok {
 		t.c.mu.Lock()
@@ -139,13 +128,9 @@ func (t *txSeqs) take(tx *sql.Tx, stream string) (int64, error) {
 	return n, nil
 }
 
-// forgetSeq drops stream from the cache of tx's DB, so that it is read afresh.
-func forgetSeq(tx *sql.Tx, stream string) {
-	v, ok := writeTxs.Load(tx)
-	if !ok {
-		return
-	}
-	t := v.(*txSeqs)
+// forgetSeq drops stream from tx's cache and its DB's, so that it is read afresh.
+func forgetSeq(tx *Tx, stream string) {
+	t := &tx.seqs
 	delete(t.taken, stream)
 	t.c.mu.Lock()
 	delete(t.c.next, stream)

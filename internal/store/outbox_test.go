@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"path/filepath"
@@ -20,7 +19,7 @@ func TestAppendOutboxSeqPerStream(t *testing.T) {
 	}
 	calls := []call{{"queue", 1}, {"queue", 2}, {"health", 1}, {"queue", 3}, {"health", 2}}
 	var ids []string
-	err := d.Write(context.Background(), func(tx *sql.Tx) error {
+	err := d.Write(context.Background(), func(tx *Tx) error {
 		for _, c := range calls {
 			id, seq, err := AppendOutbox(tx, c.stream, "x.happened", at, map[string]string{"k": "v"})
 			if err != nil {
@@ -58,7 +57,7 @@ func TestAppendOutboxSeqPerStream(t *testing.T) {
 	}
 
 	// Acknowledged rows are deleted; numbering goes on.
-	err = d.Write(context.Background(), func(tx *sql.Tx) error {
+	err = d.Write(context.Background(), func(tx *Tx) error {
 		if _, err := tx.Exec(`DELETE FROM outbox WHERE stream = 'queue'`); err != nil {
 			return err
 		}
@@ -89,7 +88,7 @@ func TestAppendOutboxRollsBackWithTx(t *testing.T) {
 	d := open(t, filepath.Join(t.TempDir(), "kioskd.db"))
 	now := time.Now()
 	errAbort := errors.New("ticket printer jammed")
-	err := d.Write(context.Background(), func(tx *sql.Tx) error {
+	err := d.Write(context.Background(), func(tx *Tx) error {
 		if _, _, err := AppendOutbox(tx, "queue", "ticket.issued", now, 1); err != nil {
 			return err
 		}
@@ -102,7 +101,7 @@ func TestAppendOutboxRollsBackWithTx(t *testing.T) {
 	if err := d.Read().QueryRow(`SELECT COUNT(*) FROM outbox`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("outbox rows after rollback = %d, %v; want 0", n, err)
 	}
-	err = d.Write(context.Background(), func(tx *sql.Tx) error {
+	err = d.Write(context.Background(), func(tx *Tx) error {
 		_, seq, err := AppendOutbox(tx, "queue", "ticket.issued", now, 1)
 		if seq != 1 {
 			t.Errorf("seq after a rolled-back append = %d; want 1 (the number is not used up)", seq)
@@ -113,11 +112,11 @@ func TestAppendOutboxRollsBackWithTx(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The same once the stream's next number is cached.
-	d.Write(context.Background(), func(tx *sql.Tx) error {
+	d.Write(context.Background(), func(tx *Tx) error {
 		AppendOutbox(tx, "queue", "ticket.issued", now, 2)
 		return errAbort
 	})
-	err = d.Write(context.Background(), func(tx *sql.Tx) error {
+	err = d.Write(context.Background(), func(tx *Tx) error {
 		_, seq, err := AppendOutbox(tx, "queue", "ticket.issued", now, 3)
 		if seq != 2 {
 			t.Errorf("seq after a second rolled-back append = %d; want 2", seq)
@@ -142,7 +141,7 @@ func TestAppendOutboxRejects(t *testing.T) {
 		{"unencodable data", "s", "t", time.Now(), func() {}},
 	}
 	for _, c := range cases {
-		d.Write(context.Background(), func(tx *sql.Tx) error {
+		d.Write(context.Background(), func(tx *Tx) error {
 			if _, _, err := AppendOutbox(tx, c.stream, c.typ, c.at, c.data); err == nil {
 				t.Errorf("AppendOutbox(%s) = nil error; want one", c.name)
 			}
@@ -159,7 +158,7 @@ func TestAppendOutboxTwoWriters(t *testing.T) {
 	d1, d2 := open(t, path), open(t, path)
 	now := time.Now()
 	for i, d := range []*DB{d1, d1, d2, d1, d2, d2, d1} {
-		err := d.Write(context.Background(), func(tx *sql.Tx) error {
+		err := d.Write(context.Background(), func(tx *Tx) error {
 			_, seq, err := AppendOutbox(tx, "queue", "x", now, i)
 			if err == nil && seq != int64(i+1) {
 				t.Errorf("append %d: seq %d; want %d", i, seq, i+1)

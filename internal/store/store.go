@@ -247,30 +247,30 @@ func dsn(path, params string) string {
 // returns nil. Writers queue for the one connection, so they never fail with SQLITE_BUSY
 // against each other. fn's own error is returned unchanged (after the rollback), so
 // callers can match their sentinel errors; a panic in fn rolls back and is re-raised.
-func (d *DB) Write(ctx context.Context, fn func(*sql.Tx) error) error {
+func (d *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 	if d == nil || d.w == nil {
 		return errors.New("store: database is closed")
 	}
-	tx, err := d.w.BeginTx(ctx, nil)
+	tx, err := d.begin(ctx)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
-	seqs := d.seqs.begin(tx)
 	committed := false
 	defer func() {
-		d.seqs.end(tx, seqs, committed)
 		if !committed {
-			tx.Rollback()
+			tx.rollback()
 		}
 	}()
 	if err := fn(tx); err != nil {
 		return err
 	}
-	if err := tx.Commit(); err != nil {
-		d.seqs.forget() // committed or not, the database knows
+	if err := tx.commit(); err != nil {
+		d.seqs.forget()  // committed or not, the database knows
+		committed = true // commit has already rolled back
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	committed = true
+	tx.seqs.commit()
 	return nil
 }
 

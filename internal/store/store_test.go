@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,7 +41,7 @@ func TestOpenTwiceIsIdempotent(t *testing.T) {
 	if fi, err := os.Stat(filepath.Dir(path)); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("parent directory = %v, %v; want mode 0700", fi.Mode(), err)
 	}
-	if err := d.Write(context.Background(), func(tx *sql.Tx) error {
+	if err := d.Write(context.Background(), func(tx *Tx) error {
 		_, err := tx.Exec(`INSERT INTO meta(key, value) VALUES('node', 'hall-01')`)
 		return err
 	}); err != nil {
@@ -73,7 +72,7 @@ func TestPragmasInForce(t *testing.T) {
 	// The writer holds the durability settings; ask it inside a write transaction so the
 	// answer comes from the one connection writes use.
 	want := map[string]string{"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1", "busy_timeout": "5000"}
-	err := d.Write(context.Background(), func(tx *sql.Tx) error {
+	err := d.Write(context.Background(), func(tx *Tx) error {
 		for p, w := range want {
 			var got string
 			if err := tx.QueryRow("PRAGMA " + p).Scan(&got); err != nil {
@@ -102,7 +101,7 @@ func TestReadersDoNotWaitForWriter(t *testing.T) {
 	inTx, release := make(chan struct{}), make(chan struct{})
 	done := make(chan error, 1)
 	go func() {
-		done <- d.Write(context.Background(), func(tx *sql.Tx) error {
+		done <- d.Write(context.Background(), func(tx *Tx) error {
 			if _, err := tx.Exec(`INSERT INTO meta(key, value) VALUES('k', 'v')`); err != nil {
 				return err
 			}
@@ -131,12 +130,12 @@ func TestReadersDoNotWaitForWriter(t *testing.T) {
 func TestWriteRollsBackOnErrorAndPanic(t *testing.T) {
 	d := open(t, filepath.Join(t.TempDir(), "kioskd.db"))
 	errMine := errors.New("mine")
-	insert := func(tx *sql.Tx) {
+	insert := func(tx *Tx) {
 		if _, err := tx.Exec(`INSERT INTO meta(key, value) VALUES('k', 'v')`); err != nil {
 			t.Fatal(err)
 		}
 	}
-	err := d.Write(context.Background(), func(tx *sql.Tx) error { insert(tx); return errMine })
+	err := d.Write(context.Background(), func(tx *Tx) error { insert(tx); return errMine })
 	if !errors.Is(err, errMine) {
 		t.Errorf("Write(failing fn) = %v; want the fn's error", err)
 	}
@@ -146,15 +145,78 @@ func TestWriteRollsBackOnErrorAndPanic(t *testing.T) {
 				t.Error("Write swallowed a panic")
 			}
 		}()
-		d.Write(context.Background(), func(tx *sql.Tx) error { insert(tx); panic("boom") })
+		d.Write(context.Background(), func(tx *Tx) error { insert(tx); panic("boom") })
 	}()
 	var n int
 	if err := d.Read().QueryRow(`SELECT COUNT(*) FROM meta`).Scan(&n); err != nil || n != 0 {
 		t.Errorf("rows after failed writes = %d, %v; want 0", n, err)
 	}
 	// The writer connection is usable after both.
-	if err := d.Write(context.Background(), func(tx *sql.Tx) error { insert(tx); return nil }); err != nil {
+	if err := d.Write(context.Background(), func(tx *Tx) error { insert(tx); return nil }); err != nil {
 		t.Errorf("Write after rollback = %v", err)
+	}
+}
+
+// TestWriteContext: a context cancelled during a write stops it before its next statement
+// and rolls it back; one cancelled before Write never takes the writer.
+func TestWriteContext(t *testing.T) {
+	d := open(t, filepath.Join(t.TempDir(), "kioskd.db"))
+	ctx, cancel := context.WithCancel(context.Background())
+	err := d.Write(ctx, func(tx *Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES('a', 'v')`); err != nil {
+			return err
+		}
+		cancel()
+		_, err := tx.ExecContext(ctx, `INSERT INTO meta(key, value) VALUES('b', 'v')`)
+		return err
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("Write cancelled halfway = %v; want context.Canceled", err)
+	}
+	if err := d.Write(ctx, func(*Tx) error { t.Error("fn ran under a cancelled context"); return nil }); !errors.Is(err, context.Canceled) {
+		t.Errorf("Write(cancelled) = %v; want context.Canceled", err)
+	}
+	var n int
+	if err := d.Read().QueryRow(`SELECT COUNT(*) FROM meta`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("rows after the cancelled write = %d, %v; want 0", n, err)
+	}
+}
+
+// TestFailedCommitRollsBack: a COMMIT that fails (here a deferred foreign key) leaves
+// nothing behind and the writer usable.
+func TestFailedCommitRollsBack(t *testing.T) {
+	d := open(t, filepath.Join(t.TempDir(), "kioskd.db"))
+	err := d.Write(context.Background(), func(tx *Tx) error {
+		for _, q := range []string{
+			`CREATE TABLE parent (id INTEGER PRIMARY KEY)`,
+			`CREATE TABLE child (p INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)`,
+		} {
+			if _, err := tx.Exec(q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = d.Write(context.Background(), func(tx *Tx) error {
+		_, err := tx.Exec(`INSERT INTO child(p) VALUES(42)`)
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "commit") {
+		t.Fatalf("Write breaking a deferred foreign key = %v; want a commit error", err)
+	}
+	err = d.Write(context.Background(), func(tx *Tx) error {
+		_, err := tx.Exec(`INSERT INTO parent(id) VALUES(1)`)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("Write after a failed commit = %v", err)
+	}
+	var n int
+	if err := d.Read().QueryRow(`SELECT COUNT(*) FROM child`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("child rows = %d, %v; want 0", n, err)
 	}
 }
 
@@ -181,7 +243,7 @@ var corruptCases = []struct {
 			t.Fatal(err)
 		}
 		// Enough rows for a multi-page b-tree, so some page in the middle holds table data.
-		err = d.Write(context.Background(), func(tx *sql.Tx) error {
+		err = d.Write(context.Background(), func(tx *Tx) error {
 			for i := range 400 {
 				if _, err := tx.Exec(`INSERT INTO device_events(at, component, state, code, message) VALUES(?, ?, ?, ?, ?)`,
 					"2026-01-01T00:00:00.000+08:00", "idcard", "ok", "idcard.ready", strings.Repeat("x", 100)+fmt.Sprint(i)); err != nil {
@@ -217,7 +279,7 @@ var corruptCases = []struct {
 		if err != nil {
 			t.Fatal(err)
 		}
-		err = d.Write(context.Background(), func(tx *sql.Tx) error {
+		err = d.Write(context.Background(), func(tx *Tx) error {
 			_, err := tx.Exec(`INSERT INTO device_events(at, component, state, code, message) VALUES(?, ?, ?, ?, ?)`,
 				"2026-01-01T00:00:00.000+08:00", "zzmarker", "ok", "x", "y")
 			return err
@@ -280,7 +342,7 @@ func TestCorruptFileIsMovedAside(t *testing.T) {
 				t.Errorf("log line = %+v; want ERROR with path and moved_to", line)
 			}
 			// The fresh database works.
-			if err := d.Write(context.Background(), func(tx *sql.Tx) error {
+			if err := d.Write(context.Background(), func(tx *Tx) error {
 				_, _, err := AppendOutbox(tx, "s", "t", time.Now(), 1)
 				return err
 			}); err != nil {
@@ -324,7 +386,7 @@ func TestNewerSchemaIsAnError(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "kioskd.db")
 	d := open(t, path)
 	known := d.SchemaVersion()
-	if err := d.Write(context.Background(), func(tx *sql.Tx) error {
+	if err := d.Write(context.Background(), func(tx *Tx) error {
 		_, err := tx.Exec(`INSERT INTO schema_migrations(version, applied_at) VALUES(?, ?)`, known+6, FormatTime(time.Now()))
 		return err
 	}); err != nil {
@@ -378,7 +440,7 @@ func TestConcurrentWritersAreSerialised(t *testing.T) {
 		}
 		wg.Go(func() {
 			for i := range each {
-				err := db.Write(context.Background(), func(tx *sql.Tx) error {
+				err := db.Write(context.Background(), func(tx *Tx) error {
 					_, _, err := AppendOutbox(tx, "queue", "ticket.issued", time.Now(), map[string]int{"w": w, "i": i})
 					return err
 				})

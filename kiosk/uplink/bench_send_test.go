@@ -3,7 +3,6 @@ package uplink
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -130,7 +129,7 @@ func BenchmarkRawPost(b *testing.B) {
 }
 
 // benchTicket is the business write of both enqueue benchmarks: one row.
-func benchTicket(tx *sql.Tx, i int) error {
+func benchTicket(tx *store.Tx, i int) error {
 	_, err := tx.Exec(`INSERT INTO device_events(at, component, state, code, message) VALUES(?, ?, ?, ?, ?)`,
 		"2026-03-01T09:00:00.000+08:00", "queue", "ok", "ticket.issued", fmt.Sprintf("A%03d", i%1000))
 	return err
@@ -143,7 +142,7 @@ func BenchmarkEnqueue(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		i++
-		err := db.Write(ctx, func(tx *sql.Tx) error {
+		err := db.Write(ctx, func(tx *store.Tx) error {
 			if err := benchTicket(tx, i); err != nil {
 				return err
 			}
@@ -164,7 +163,7 @@ func BenchmarkTxOnly(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		i++
-		if err := db.Write(ctx, func(tx *sql.Tx) error { return benchTicket(tx, i) }); err != nil {
+		if err := db.Write(ctx, func(tx *store.Tx) error { return benchTicket(tx, i) }); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -182,7 +181,7 @@ func BenchmarkEnqueueRatio(b *testing.B) {
 	for b.Loop() {
 		i++
 		t0 := time.Now()
-		err := db.Write(ctx, func(tx *sql.Tx) error {
+		err := db.Write(ctx, func(tx *store.Tx) error {
 			if err := benchTicket(tx, 2*i); err != nil {
 				return err
 			}
@@ -191,7 +190,7 @@ func BenchmarkEnqueueRatio(b *testing.B) {
 		})
 		t1 := time.Now()
 		if err == nil {
-			err = db.Write(ctx, func(tx *sql.Tx) error { return benchTicket(tx, 2*i+1) })
+			err = db.Write(ctx, func(tx *store.Tx) error { return benchTicket(tx, 2*i+1) })
 		}
 		if err != nil {
 			b.Fatal(err)

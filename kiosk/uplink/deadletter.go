@@ -66,7 +66,7 @@ func (s *Sender) ListDead(ctx context.Context) ([]Dead, error) {
 // and nothing is stored twice. The event is therefore not "sent next": events queued behind it
 // went first, which is what already happened when it was rejected.
 func (s *Sender) Requeue(ctx context.Context, id string) error {
-	err := s.cfg.DB.Write(ctx, func(tx *sql.Tx) error {
+	err := s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
 		var stream, typ, occurred, created string
 		var data []byte
 		err := tx.QueryRow(`SELECT stream, type, occurred_at, data, created_at FROM outbox_dead WHERE id = ?`, id).

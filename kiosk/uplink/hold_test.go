@@ -3,7 +3,6 @@ package uplink
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -57,7 +56,7 @@ func TestMaterialsBeforeSubmission(t *testing.T) {
 	if _, err := p.QueueMaterial(ctx, Material{LocalRef: "L-1", Name: "身份证复印件", Pages: 1, Files: [][]byte{[]byte("%PDF-1.4 scan")}}); err != nil {
 		t.Fatal(err)
 	}
-	err = r.db.Write(ctx, func(tx *sql.Tx) error {
+	err = r.db.Write(ctx, func(tx *store.Tx) error {
 		_, _, err := store.AppendOutbox(tx, StreamBusiness, TypeApplicationSubmitted, r.clock.Now(),
 			map[string]any{"local_ref": "L-1", "item_code": "110101-001", "material_ids": []string{}})
 		return err

@@ -162,7 +162,7 @@ func (p *Puller) QueueMaterial(ctx context.Context, m Material) (localID string,
 	if err != nil {
 		return "", err
 	}
-	err = p.c.DB.Write(ctx, func(tx *sql.Tx) error {
+	err = p.c.DB.Write(ctx, func(tx *store.Tx) error {
 		_, err := tx.Exec(`INSERT INTO uplink_materials (local_id, idempotency_key, local_ref, sealed, state, created_at)
 			VALUES (?, ?, ?, ?, 'pending', ?)`, localID, key, m.LocalRef, box, store.FormatTime(p.clk.Now()))
 		return err
@@ -286,7 +286,7 @@ func (p *Puller) liveUpload(ctx context.Context, localID string) (string, error)
 	clear(buf.Bytes())
 	var api *APIError
 	if errors.As(err, &api) {
-		p.c.DB.Write(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
+		p.c.DB.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error {
 			_, err := tx.Exec(`UPDATE uplink_materials SET state = 'rejected', attempts = attempts + 1, last_error = ?,
 				sealed = x'' WHERE local_id = ?`, api.Error(), localID)
 			return err
@@ -297,13 +297,13 @@ func (p *Puller) liveUpload(ctx context.Context, localID string) (string, error)
 		err = &RetryError{Status: r.Status, Err: fmt.Errorf("POST /v1/materials: the answer has no material_id")}
 	}
 	if err != nil {
-		p.c.DB.Write(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
+		p.c.DB.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error {
 			_, err := tx.Exec(`UPDATE uplink_materials SET attempts = attempts + 1, last_error = ? WHERE local_id = ?`, err.Error(), localID)
 			return err
 		})
 		return "", err
 	}
-	err = p.c.DB.Write(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
+	err = p.c.DB.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error {
 		_, err := tx.Exec(`UPDATE uplink_materials SET state = 'uploaded', material_id = ?, uploaded_at = ?, sealed = x'',
 			attempts = attempts + 1, last_error = '' WHERE local_id = ?`, answer.MaterialID, store.FormatTime(p.clk.Now()), localID)
 		return err

@@ -225,7 +225,7 @@ func (p *Puller) pullLoad(ctx context.Context, name string) (pullStored, bool, e
 	return s, true, nil
 }
 
-func pullSave(tx *sql.Tx, name, etag string, body []byte, now time.Time) error {
+func pullSave(tx *store.Tx, name, etag string, body []byte, now time.Time) error {
 	if body == nil {
 		body = []byte{}
 	}
@@ -253,7 +253,7 @@ func (p *Puller) pullFresh(ctx context.Context, name, path string) (*Response, e
 		return nil, p.pullTouch(ctx, name)
 	}
 	if len(old.Body) > 0 && bytes.Equal(r.Body, old.Body) {
-		return nil, p.c.DB.Write(ctx, func(tx *sql.Tx) error {
+		return nil, p.c.DB.Write(ctx, func(tx *store.Tx) error {
 			return pullSave(tx, name, r.Header.Get("ETag"), r.Body, p.clk.Now())
 		})
 	}
@@ -261,7 +261,7 @@ func (p *Puller) pullFresh(ctx context.Context, name, path string) (*Response, e
 }
 
 func (p *Puller) pullTouch(ctx context.Context, name string) error {
-	return p.c.DB.Write(ctx, func(tx *sql.Tx) error {
+	return p.c.DB.Write(ctx, func(tx *store.Tx) error {
 		_, err := tx.Exec(`UPDATE downlink_pulls SET checked_at = ? WHERE name = ?`, store.FormatTime(p.clk.Now()), name)
 		return err
 	})

@@ -113,7 +113,7 @@ func (p *Puller) pullAppointments(ctx context.Context) (bool, error) {
 		return false, &RefusedError{What: "appointments", Err: err}
 	}
 	fetched := store.FormatTime(p.clk.Now())
-	err = p.c.DB.Write(ctx, func(tx *sql.Tx) error {
+	err = p.c.DB.Write(ctx, func(tx *store.Tx) error {
 		// The list is the truth for the days it covers; older days are past.
 		if _, err := tx.Exec(`DELETE FROM downlink_appointments`); err != nil {
 			return err

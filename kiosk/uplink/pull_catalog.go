@@ -3,7 +3,6 @@ package uplink
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hallkiosk/hallkiosk/internal/store"
 )
 
 // Catalog is the platform's service catalogue (事项清单) with each item's guide (办事指南).
@@ -183,7 +184,7 @@ func (p *Puller) pullCatalog(ctx context.Context) (bool, error) {
 		return false, &RefusedError{What: "catalog", Err: err}
 	}
 	etag := r.Header.Get("ETag")
-	if err := p.c.DB.Write(ctx, func(tx *sql.Tx) error { return pullSave(tx, "catalog", etag, r.Body, p.clk.Now()) }); err != nil {
+	if err := p.c.DB.Write(ctx, func(tx *store.Tx) error { return pullSave(tx, "catalog", etag, r.Body, p.clk.Now()) }); err != nil {
 		return false, fmt.Errorf("uplink: storing the catalogue: %w", err)
 	}
 	p.catMu.Lock()

@@ -3,7 +3,6 @@ package uplink
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/hallkiosk/hallkiosk/internal/store"
 )
 
 // NodeConfig is what the platform sets for this node (GET /v1/nodes/{node}/config). It is
@@ -273,7 +274,7 @@ func (p *Puller) pullConfig(ctx context.Context) (bool, error) {
 			return false, &RefusedError{What: "config", Err: fmt.Errorf("applying it failed: %w", err)}
 		}
 	}
-	err = p.c.DB.Write(ctx, func(tx *sql.Tx) error {
+	err = p.c.DB.Write(ctx, func(tx *store.Tx) error {
 		return pullSave(tx, "config", r.Header.Get("ETag"), r.Body, p.clk.Now())
 	})
 	if err != nil {

@@ -153,7 +153,7 @@ func (p *Puller) pullPickups(ctx context.Context) (bool, error) {
 
 	listed := map[string]bool{}
 	changed := false
-	err = p.c.DB.Write(ctx, func(tx *sql.Tx) error {
+	err = p.c.DB.Write(ctx, func(tx *store.Tx) error {
 		for _, pk := range list {
 			listed[pk.PickupID] = true
 			sum, stored := have[pk.PickupID]
@@ -273,7 +273,7 @@ func (p *Puller) MarkPrinted(ctx context.Context, pickupID string, copies int) e
 	if copies < 1 {
 		return fmt.Errorf("uplink: mark printed: %d copies", copies)
 	}
-	return p.c.DB.Write(ctx, func(tx *sql.Tx) error {
+	return p.c.DB.Write(ctx, func(tx *store.Tx) error {
 		res, err := tx.Exec(`UPDATE downlink_pickups SET state = 'printed', printed_copies = printed_copies + ?,
 			printed_at = ? WHERE pickup_id = ? AND state != 'done'`, copies, store.FormatTime(p.clk.Now()), pickupID)
 		if err != nil {
@@ -291,7 +291,7 @@ func (p *Puller) MarkPrinted(ctx context.Context, pickupID string, copies int) e
 // until the platform stops listing the pickup, so it is never fetched or printed again.
 // A pickup that was not printed is left alone (an error).
 func (p *Puller) Acknowledged(ctx context.Context, pickupID string) error {
-	return p.c.DB.Write(ctx, func(tx *sql.Tx) error {
+	return p.c.DB.Write(ctx, func(tx *store.Tx) error {
 		res, err := tx.Exec(`UPDATE downlink_pickups SET state = 'done', document = NULL, id_hash = '', holder_masked = ''
 			WHERE pickup_id = ? AND state = 'printed'`, pickupID)
 		if err != nil {
@@ -312,7 +312,7 @@ func (p *Puller) Acknowledged(ctx context.Context, pickupID string) error {
 // returns how many. Run calls it every round.
 func (p *Puller) Expire(ctx context.Context) (int, error) {
 	var n int64
-	err := p.c.DB.Write(ctx, func(tx *sql.Tx) error {
+	err := p.c.DB.Write(ctx, func(tx *store.Tx) error {
 		res, err := tx.Exec(`DELETE FROM downlink_pickups WHERE expires_ms <= ?`, p.clk.Now().UnixMilli())
 		if err != nil {
 			return fmt.Errorf("uplink: expire pickups: %w", err)

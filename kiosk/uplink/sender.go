@@ -3,7 +3,6 @@ package uplink
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -427,7 +426,7 @@ func (s *Sender) sendPost(ctx context.Context, batch []sendEvent) ([]sendResult,
 // records the stream's last success.
 func (s *Sender) sendSettle(ctx context.Context, stream string, batch []sendEvent, results []sendResult, fromPlatform bool) error {
 	now := s.cfg.Clock.Now()
-	err := s.cfg.DB.Write(context.WithoutCancel(ctx), func(tx *sql.Tx) error {
+	err := s.cfg.DB.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error {
 		del, err := tx.Prepare(`DELETE FROM outbox WHERE stream = ? AND seq = ? AND id = ?`)
 		if err != nil {
 			return err

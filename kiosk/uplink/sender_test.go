@@ -2,7 +2,6 @@ package uplink
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -36,7 +35,7 @@ func sendOpenDB(t testing.TB) *store.DB {
 func sendAdd(t testing.TB, db *store.DB, stream, typ string, n int, data func(i int) any) []string {
 	t.Helper()
 	var ids []string
-	err := db.Write(context.Background(), func(tx *sql.Tx) error {
+	err := db.Write(context.Background(), func(tx *store.Tx) error {
 		for i := range n {
 			var d any = map[string]int{"i": i}
 			if data != nil {

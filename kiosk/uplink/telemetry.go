@@ -2,7 +2,6 @@ package uplink
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -49,7 +48,7 @@ func (s *Sender) AppendTelemetry(ctx context.Context, typ string, data any) erro
 	if s.isDiskLow() {
 		return ErrDiskLow
 	}
-	err := s.cfg.DB.Write(ctx, func(tx *sql.Tx) error {
+	err := s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
 		if _, _, err := store.AppendOutbox(tx, StreamTelemetry, typ, s.cfg.Clock.Now(), data); err != nil {
 			return err
 		}
@@ -91,7 +90,7 @@ func (s *Sender) Heartbeat(ctx context.Context, version string, uptime time.Dura
 // settles a row that is gone. Removed events leave gaps in the seq numbers the platform sees;
 // order is kept.
 func (s *Sender) Compact(ctx context.Context) (compacted, dropped int, err error) {
-	err = s.cfg.DB.Write(ctx, func(tx *sql.Tx) error {
+	err = s.cfg.DB.Write(ctx, func(tx *store.Tx) error {
 		r, err := tx.Exec(`DELETE FROM outbox WHERE stream = ?1 AND seq IN (
 			SELECT seq FROM (
 				SELECT seq, ROW_NUMBER() OVER (
@@ -123,7 +122,7 @@ func (s *Sender) Compact(ctx context.Context) (compacted, dropped int, err error
 }
 
 // telemetryCap deletes the oldest telemetry rows beyond TelemetryMax and counts them.
-func (s *Sender) telemetryCap(tx *sql.Tx) (int, error) {
+func (s *Sender) telemetryCap(tx *store.Tx) (int, error) {
 	var n int
 	if err := tx.QueryRow(`SELECT COUNT(*) FROM outbox WHERE stream = ?`, StreamTelemetry).Scan(&n); err != nil {
 		return 0, err
