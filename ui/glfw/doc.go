@@ -33,8 +33,9 @@
 // # Drawing
 //
 // Run redraws only when the frame sequence changes, when the window system asks (expose), or
-// when [Window.Screenshot] asks; otherwise it sleeps in glfwWaitEventsTimeout, so an idle kiosk
-// costs no CPU. A frame is uploaded with glTexImage2D the first time (and when its size
+// when [Window.Screenshot] asks; otherwise it sleeps in glfwWaitEventsTimeout, which an
+// empty event posted by Put, Screenshot or the end of Run's context interrupts, so an idle
+// window costs next to no CPU. A frame is uploaded with glTexImage2D the first time (and when its size
 // changes) and glTexSubImage2D after, sampled with GL_NEAREST onto one quad that fills the
 // window: a frame the size of the window is shown pixel for pixel, any other size is stretched.
 //

@@ -231,6 +231,7 @@ func TestWindowFullscreen(t *testing.T) {
 	display := startXvfb(t, 1280, 800)
 
 	w := New(Config{Fullscreen: true, HideCursor: true, Title: "hallkiosk test"})
+	w.idleWake = 0.5 // so that the idle check below sees wake-ups with nothing to draw
 	var f ui.Frames
 	in := make(pointers, 64)
 	stop := openWindow(t, w, &f, in.input)
