@@ -122,10 +122,31 @@ func (d *DB) open(ctx context.Context) error {
 	return d.migrate(ctx, ms)
 }
 
+// writerDriver is go-sqlite3 with the writer's per-connection settings applied to every
+// connection it opens, so a writer connection that database/sql replaces (after a failed
+// rollback, say) has them too.
+const writerDriver = "sqlite3_hallkiosk_writer"
+
+func init() {
+	sql.Register(writerDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
+		// SQLite checkpoints inside the commit that takes the WAL past this many pages. A
+		// queue operation dirties about ten pages, so at the default 1,000 every hundredth
+		// operation paid a checkpoint: its 99th percentile (issue p99 3.1x a bare commit's,
+		// 2.2x at 4,000). 4,000 pages keep the WAL under 16 MB. (A background checkpointer
+		// was tried: its fsyncs competing with commits made every commit slower, bare ones
+		// included.)
+		_, err := c.Exec("PRAGMA wal_autocheckpoint=4000", nil)
+		if err != nil && isCorruption(err) {
+			return nil // integrityCheck reports the damage
+		}
+		return err
+	}})
+}
+
 // openWriter opens the single writer connection and runs the integrity check on it. A
 // non-empty problem means the file is damaged; the handle is then already closed.
 func openWriter(ctx context.Context, path string) (w *sql.DB, problem string, err error) {
-	w, err = sql.Open("sqlite3", dsn(path, writerParams))
+	w, err = sql.Open(writerDriver, dsn(path, writerParams))
 	if err != nil {
 		return nil, "", fmt.Errorf("store: %w", err)
 	}
@@ -133,15 +154,6 @@ func openWriter(ctx context.Context, path string) (w *sql.DB, problem string, er
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
 	w.SetConnMaxIdleTime(0)
-	// SQLite checkpoints inside the commit that takes the WAL past this many pages. A queue
-	// operation dirties about ten pages, so at the default 1,000 every hundredth operation
-	// paid a checkpoint: its 99th percentile (issue p99 3.1x a bare commit's, 2.2x at 4,000).
-	// 4,000 pages keep the WAL under 16 MB. (A background checkpointer was tried: its fsyncs
-	// competing with commits made every commit slower, bare ones included.)
-	if _, err := w.ExecContext(ctx, "PRAGMA wal_autocheckpoint=4000"); err != nil && !isCorruption(err) {
-		w.Close()
-		return nil, "", fmt.Errorf("store: %w", err)
-	}
 	problem, err = integrityCheck(ctx, w)
 	if err != nil || problem != "" {
 		w.Close()

@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"context"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -71,22 +72,36 @@ func TestPragmasInForce(t *testing.T) {
 	d := open(t, filepath.Join(t.TempDir(), "kioskd.db"))
 	// The writer holds the durability settings; ask it inside a write transaction so the
 	// answer comes from the one connection writes use.
-	want := map[string]string{"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1", "busy_timeout": "5000"}
-	err := d.Write(context.Background(), func(tx *Tx) error {
-		for p, w := range want {
-			var got string
-			if err := tx.QueryRow("PRAGMA " + p).Scan(&got); err != nil {
-				return err
+	want := map[string]string{"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1", "busy_timeout": "5000",
+		"wal_autocheckpoint": "4000"}
+	check := func(when string) {
+		t.Helper()
+		err := d.Write(context.Background(), func(tx *Tx) error {
+			for p, w := range want {
+				var got string
+				if err := tx.QueryRow("PRAGMA " + p).Scan(&got); err != nil {
+					return err
+				}
+				if got != w {
+					t.Errorf("writer PRAGMA %s %s = %q; want %q", p, when, got, w)
+				}
 			}
-			if got != w {
-				t.Errorf("writer PRAGMA %s = %q; want %q", p, got, w)
-			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
 		}
-		return nil
-	})
+	}
+	check("after Open")
+	// A writer connection database/sql throws away (as Tx.rollback does when ROLLBACK
+	// fails) is replaced by a new one, which must have the same settings.
+	conn, err := d.w.Conn(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
+	conn.Raw(func(any) error { return driver.ErrBadConn })
+	conn.Close()
+	check("on a replaced connection")
 	var mode string
 	if err := d.Read().QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
 		t.Errorf("reader PRAGMA journal_mode = %q, %v; want wal", mode, err)
