@@ -86,10 +86,11 @@ type txSeqs struct {
 	taken map[string]int64 // stream -> the seq after the ones this transaction took
 }
 
-// commit puts the seqs a committed transaction took into the cache.
-func (t *txSeqs) commit() {
+// commit puts the seqs a committed transaction took into the cache and reports whether
+// it took any, i.e. whether the transaction appended outbox events.
+func (t *txSeqs) commit() bool {
 	if len(t.taken) == 0 {
-		return
+		return false
 	}
 	c := t.c
 	c.mu.Lock()
@@ -100,6 +101,7 @@ func (t *txSeqs) commit() {
 	for stream, n := range t.taken {
 		c.next[stream] = n
 	}
+	return true
 }
 
 func (c *seqCache) forget() {

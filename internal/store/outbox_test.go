@@ -175,3 +175,44 @@ func TestAppendOutboxTwoWriters(t *testing.T) {
 		t.Errorf("outbox holds %d events up to seq %d; want 7 up to 7", n, maxSeq)
 	}
 }
+
+func TestOutboxAdded(t *testing.T) {
+	db := open(t, filepath.Join(t.TempDir(), "kioskd.db"))
+	added := func() bool {
+		select {
+		case <-db.OutboxAdded():
+			return true
+		default:
+			return false
+		}
+	}
+	write := func(fn func(tx *Tx) error) error { return db.Write(context.Background(), fn) }
+	if err := write(func(tx *Tx) error { _, err := tx.Exec(`INSERT INTO meta(key, value) VALUES('k', 'v')`); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if added() {
+		t.Error("a write that appended no event signalled OutboxAdded")
+	}
+	appendOne := func(tx *Tx) error {
+		_, _, err := AppendOutbox(tx, "queue", "ticket.issued", time.Now(), map[string]int{"n": 1})
+		return err
+	}
+	for range 3 { // signals coalesce: three commits, one signal waiting
+		if err := write(appendOne); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !added() {
+		t.Fatal("a committed append did not signal OutboxAdded")
+	}
+	if added() {
+		t.Error("three commits left more than one signal waiting")
+	}
+	rolledBack := errors.New("rolled back")
+	if err := write(func(tx *Tx) error { appendOne(tx); return rolledBack }); !errors.Is(err, rolledBack) {
+		t.Fatalf("Write = %v; want %v", err, rolledBack)
+	}
+	if added() {
+		t.Error("a rolled-back append signalled OutboxAdded")
+	}
+}

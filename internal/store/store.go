@@ -58,7 +58,8 @@ type DB struct {
 	r       *sql.DB
 	movedTo string
 	version int
-	seqs    seqCache // the next outbox seq per stream (outbox.go)
+	seqs    seqCache      // the next outbox seq per stream (outbox.go)
+	added   chan struct{} // OutboxAdded
 }
 
 // Open opens (or creates) the database at path, checks its integrity and applies pending
@@ -75,7 +76,7 @@ func Open(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	d := &DB{path: path, log: log}
+	d := &DB{path: path, log: log, added: make(chan struct{}, 1)}
 	if err := d.open(ctx); err != nil {
 		d.Close()
 		return nil, err
@@ -282,9 +283,19 @@ func (d *DB) Write(ctx context.Context, fn func(*Tx) error) error {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	committed = true
-	tx.seqs.commit()
+	if tx.seqs.commit() {
+		select {
+		case d.added <- struct{}{}:
+		default: // a signal is already waiting: the receiver reads everything new
+		}
+	}
 	return nil
 }
+
+// OutboxAdded receives after a Write that appended outbox events has committed, so the
+// uplink sends them at once instead of at its next poll. Signals are coalesced (several
+// commits may give one), and only one receiver should take them.
+func (d *DB) OutboxAdded() <-chan struct{} { return d.added }
 
 // Read returns the read-only connection pool. Queries on it see the last committed state
 // and do not wait for a running write transaction; writes through it fail.

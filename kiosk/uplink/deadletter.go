@@ -96,6 +96,5 @@ func (s *Sender) Requeue(ctx context.Context, id string) error {
 		return fmt.Errorf("uplink: re-queueing %s: %w", id, err)
 	}
 	s.cfg.Log.Info("uplink: dead letter re-queued", "component", "uplink", "id", id)
-	s.Notify()
 	return nil
 }

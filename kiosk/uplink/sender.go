@@ -190,6 +190,17 @@ func (s *Sender) Run(ctx context.Context) error {
 		wg.Go(func() { s.sendLoop(ctx, st) })
 	}
 	wg.Go(func() { s.healthLoop(ctx) })
+	wg.Go(func() {
+		// Events committed by the queue and the flows go out at once, not at the next poll.
+		for {
+			select {
+			case <-s.cfg.DB.OutboxAdded():
+				s.Notify()
+			case <-ctx.Done():
+				return
+			}
+		}
+	})
 	wg.Wait()
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -307,5 +308,20 @@ func TestSenderDeliversInOrder(t *testing.T) {
 		if !f.seen[id] {
 			t.Errorf("event %s never arrived", id)
 		}
+	}
+}
+
+// An event the queue commits goes out at once: the sender does not wait for its poll. The
+// fake clock never moves here, so the poll never fires.
+func TestSenderSendsCommittedEventsAtOnce(t *testing.T) {
+	fc := clock.NewFake(sendT0)
+	f := newSendFake(fc)
+	r := newSendRig(t, f, fc, SenderConfig{DrainRate: math.Inf(1), PollEvery: time.Hour})
+	r.start(t)
+	// Every stream loop idle on its poll, and the health loop on its tick.
+	sendEventually(t, 5*time.Second, "the sender idle", func() bool { return fc.Waiters() >= 4 })
+	for i, st := range []string{StreamQueue, StreamBusiness} {
+		sendAdd(t, r.db, st, "ticket.issued", 1, nil)
+		sendEventually(t, 5*time.Second, st+" event accepted", func() bool { return f.accepted() == i+1 })
 	}
 }

@@ -58,7 +58,6 @@ func (s *Sender) AppendTelemetry(ctx context.Context, typ string, data any) erro
 	if err != nil {
 		return fmt.Errorf("uplink: appending telemetry %s: %w", typ, err)
 	}
-	s.Notify()
 	return nil
 }
 
