@@ -27,7 +27,7 @@ type TicketPrinter interface {
 const ReasonPrintFailed = "print_failed"
 
 // Dispenser is the ticket dispenser (取号机) path: take a ticket, print it, and if the print
-// fails, end the ticket so it never counts as waiting.
+// of a new ticket fails, end the ticket so it never counts as waiting.
 type Dispenser struct {
 	Queue    Issuer
 	Printer  TicketPrinter
@@ -47,14 +47,19 @@ type Dispenser struct {
 type Taken struct {
 	Ticket   queue.Ticket
 	Estimate queue.Estimate
-	// Printed is false when the ticket could not be printed; it was then cancelled, and
-	// the citizen must be told (the screen shows the number and where to go).
+	// Printed is false when the ticket could not be printed; the citizen must be told (the
+	// screen shows the number and where to go).
 	Printed  bool
 	PrintErr error
+	// Cancelled is true when a ticket that did not print was ended (print_failed), so it
+	// will not be called. A ticket the citizen already held (a reprint) is never ended: the
+	// paper they have is still good.
+	Cancelled bool
 }
 
-// Take issues a ticket and prints it. An error means no ticket was issued (closed, cap,
-// unknown category); a print failure is not an error but Taken.Printed false.
+// Take issues a ticket and prints it. A print failure is not an error but Taken.Printed
+// false. An error means no ticket was issued (closed, cap, unknown category), or, with
+// Taken.Ticket set, that a ticket did not print and could not be cancelled either.
 func (d *Dispenser) Take(ctx context.Context, req queue.IssueRequest, maskedName string) (Taken, error) {
 	if req.MaskedName == "" {
 		req.MaskedName = maskedName // the hall display may show it (hall.show_masked_name)
@@ -87,6 +92,14 @@ func (d *Dispenser) Take(ctx context.Context, req queue.IssueRequest, maskedName
 		return out, nil
 	}
 	out.PrintErr = err
+	if t.Existing {
+		// Only the reprint failed: the citizen already holds this ticket (or took it on
+		// another terminal) and keeps their place.
+		if d.Log != nil {
+			d.Log.Warn("existing ticket did not print again; it stands", "ticket", t.Number, "err", err)
+		}
+		return out, nil
+	}
 	// The citizen holds no paper: the ticket must not wait for a call nobody will answer.
 	// A fresh context, so a cancelled request still cancels the ticket.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -95,7 +108,7 @@ func (d *Dispenser) Take(ctx context.Context, req queue.IssueRequest, maskedName
 	if cerr != nil {
 		return out, fmt.Errorf("kiosk: ticket %s did not print (%v) and could not be cancelled: %w", t.Number, err, cerr)
 	}
-	out.Ticket = ct
+	out.Ticket, out.Cancelled = ct, true
 	if d.Log != nil {
 		d.Log.Warn("ticket did not print; cancelled", "ticket", t.Number, "err", err)
 	}

@@ -60,7 +60,7 @@ func TestTakeCancelsWhatDidNotPrint(t *testing.T) {
 	q := newQueue(t)
 	d := &Dispenser{Queue: q, Printer: &fakePrinter{err: escpos.ErrPaperOut}, Layout: escpos.Layout{Paper: escpos.Paper58}}
 	got, err := d.Take(context.Background(), queue.IssueRequest{Category: "A", Source: queue.SourceWalkIn}, "")
-	if err != nil || got.Printed || !errors.Is(got.PrintErr, escpos.ErrPaperOut) {
+	if err != nil || got.Printed || !got.Cancelled || !errors.Is(got.PrintErr, escpos.ErrPaperOut) {
 		t.Fatalf("Take = %+v, %v; want not printed with the printer's reason", got, err)
 	}
 	if got.Ticket.State != queue.Finished || got.Ticket.Outcome != queue.Cancelled || got.Ticket.Reason != ReasonPrintFailed {
@@ -79,5 +79,40 @@ func TestTakeRefusedIssuesNothing(t *testing.T) {
 	}
 	if len(p.jobs) != 0 {
 		t.Error("something was printed for a refused ticket")
+	}
+}
+
+// A reprint that fails leaves the ticket the citizen already holds as it was: their paper is
+// still good, and cancelling it would cost them their place.
+func TestTakeKeepsAHeldTicketWhoseReprintFailed(t *testing.T) {
+	q := newQueue(t)
+	p := &fakePrinter{}
+	d := &Dispenser{Queue: q, Printer: p, Layout: escpos.Layout{Paper: escpos.Paper80}}
+	req := queue.IssueRequest{Category: "A", Source: queue.SourceIDCard, IDHash: "h1"}
+	if got, err := d.Take(context.Background(), req, ""); err != nil || !got.Printed {
+		t.Fatalf("first Take = %+v, %v; want printed", got, err)
+	}
+	p.err = escpos.ErrPaperOut
+	got, err := d.Take(context.Background(), req, "")
+	if err != nil || got.Printed || got.Cancelled || !got.Ticket.Existing || got.Ticket.Number != "A001" || got.Ticket.State != queue.Waiting {
+		t.Fatalf("Take again with paper out = %+v, %v; want A001 existing, still waiting, not printed, not cancelled", got, err)
+	}
+	if st, _ := q.Stats(context.Background()); st.Waiting["A"] != 1 {
+		t.Errorf("%d waiting after a failed reprint; want 1", st.Waiting["A"])
+	}
+}
+
+// cancelFails is an Issuer whose Cancel cannot reach the queue (a hall node gone).
+type cancelFails struct{ Issuer }
+
+func (cancelFails) Cancel(context.Context, string, string) (queue.Ticket, error) {
+	return queue.Ticket{}, errors.New("hall node unreachable")
+}
+
+func TestTakeReportsATicketItCouldNotCancel(t *testing.T) {
+	d := &Dispenser{Queue: cancelFails{newQueue(t)}, Printer: &fakePrinter{err: escpos.ErrPaperOut}, Layout: escpos.Layout{Paper: escpos.Paper80}}
+	got, err := d.Take(context.Background(), queue.IssueRequest{Category: "A", Source: queue.SourceWalkIn}, "")
+	if err == nil || got.Ticket.Number != "A001" || got.Printed || got.Cancelled {
+		t.Fatalf("Take = %+v, %v; want an error, A001, neither printed nor cancelled", got, err)
 	}
 }

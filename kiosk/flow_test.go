@@ -118,6 +118,29 @@ func TestTicket(t *testing.T) {
 			wantReq:  queue.IssueRequest{Category: "A", Source: queue.SourceIDCard, IDHash: idnum.Hash([]byte("test-key"), testID), Priority: queue.PriorityGreen},
 			wantText: []string{"A001", "existing.note", "existing.subtitle"},
 		},
+		{
+			name: "print failed, and the ticket could not be cancelled",
+			setup: func(r *rig) {
+				r.taker.printErr, r.taker.noCancel = escpos.ErrPaperOut, errors.New("hall node unreachable")
+			},
+			steps:    func(r *rig) { r.tap("tile:ticket", "cat:A", "skip") },
+			want:     ScreenPrintFailed,
+			wantReq:  queue.IssueRequest{Category: "A", Source: queue.SourceWalkIn},
+			wantText: []string{"A001", "failed.open.note", "failed.desk"},
+		},
+		{
+			name: "existing ticket, reprint failed",
+			steps: func(r *rig) {
+				r.do(CardPlaced{IDNumber: testID, Name: testName})
+				r.tap("cat:A", "done")
+				r.taker.printErr = escpos.ErrPaperOut
+				r.do(CardPlaced{IDNumber: testID, Name: testName})
+				r.tap("cat:A")
+			},
+			want:     ScreenPrintFailed,
+			wantReq:  queue.IssueRequest{Category: "A", Source: queue.SourceIDCard, IDHash: idnum.Hash([]byte("test-key"), testID), Priority: queue.PriorityGreen},
+			wantText: []string{"A001", "failed.reprint.title", "failed.reprint.note", "前面还有 3 人"},
+		},
 		{"closed", errSetup(queue.ErrClosed), skipA, ScreenTicketError, reqA, []string{"error.closed", "error.back"}},
 		{"daily cap", errSetup(queue.ErrDailyCap), skipA, ScreenTicketError, reqA, []string{"error.cap"}},
 		{"range exhausted", errSetup(queue.ErrRangeExhausted), skipA, ScreenTicketError, reqA, []string{"error.range"}},

@@ -2,6 +2,7 @@ package kiosk
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"image"
 	"image/draw"
@@ -24,6 +25,14 @@ var goldenExtras = map[string]func(r *rig){
 	"home.paper_out": func(r *rig) {
 		r.health = []health.Status{{Component: "printer", State: health.Degraded, Code: "printer.paper_out"}}
 		r.tap("home")
+	},
+	"ticket.print_failed.reprint": func(r *rig) {
+		r.do(CardPlaced{IDNumber: testID, Name: testName})
+		r.tap("cat:A", "done")
+		r.start()
+		r.taker.printErr = context.DeadlineExceeded
+		r.do(CardPlaced{IDNumber: testID, Name: testName})
+		r.tap("cat:A")
 	},
 	"home.help_offline": func(r *rig) { r.online = false; r.tap("home", "help") },
 	"ticket.category.no_reader": func(r *rig) {

@@ -41,6 +41,7 @@ type fakeTaker struct {
 	names    []string
 	err      error // Issue refuses
 	printErr error
+	noCancel error // with printErr: the dispenser could not cancel the ticket
 	n        int
 	held     map[string]queue.Ticket
 	onTake   func()
@@ -76,9 +77,16 @@ func (f *fakeTaker) Take(_ context.Context, req queue.IssueRequest, name string)
 		}
 	}
 	out := Taken{Ticket: t, Estimate: queue.Estimate{Ahead: 3, Wait: 12 * time.Minute}}
-	if f.printErr != nil {
+	if f.printErr != nil { // as Dispenser.Take: a new ticket is ended, a held one stands
 		out.PrintErr = f.printErr
-		out.Ticket.State, out.Ticket.Outcome, out.Ticket.Reason = queue.Finished, queue.Cancelled, ReasonPrintFailed
+		if !t.Existing && f.noCancel != nil {
+			return out, f.noCancel
+		}
+		if !t.Existing {
+			out.Ticket.State, out.Ticket.Outcome, out.Ticket.Reason = queue.Finished, queue.Cancelled, ReasonPrintFailed
+			out.Cancelled = true
+			delete(f.held, key)
+		}
 		return out, nil
 	}
 	out.Printed = true

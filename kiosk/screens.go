@@ -278,9 +278,22 @@ func (s *Session) ticketScreen(sc *ui.Screen) {
 	}
 }
 
+// printFailed is a ticket that did not print: a new one, ended so it is never called; one
+// the citizen already held, which stands; or one the kiosk could not end either.
 func (s *Session) printFailed(sc *ui.Screen) {
+	if s.taken != nil && s.taken.Ticket.Existing && !s.taken.Cancelled {
+		sc.Title, sc.Subtitle = s.tr("failed.reprint.title"), s.tr("failed.reprint.subtitle")
+		sc.Body = append(sc.Body, ui.Notice{Kind: ui.NoticeInfo, Text: s.tr("failed.reprint.note")})
+		sc.Body = append(sc.Body, s.number(s.tr("failed.number"))...)
+		sc.Body = append(sc.Body, s.ahead())
+		return
+	}
 	sc.Title, sc.Subtitle = s.tr("failed.title"), s.tr("failed.subtitle")
-	sc.Body = append(sc.Body, ui.Notice{Kind: ui.NoticeError, Text: s.tr("failed.note")})
+	note := s.tr("failed.note")
+	if s.taken != nil && !s.taken.Cancelled {
+		note = s.tr("failed.open.note")
+	}
+	sc.Body = append(sc.Body, ui.Notice{Kind: ui.NoticeError, Text: note})
 	if s.taken != nil {
 		sc.Body = append(sc.Body, s.number(s.tr("failed.number"))...)
 	}
