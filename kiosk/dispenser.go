@@ -24,7 +24,7 @@ type TicketPrinter interface {
 }
 
 // ReasonPrintFailed is the cancel reason of a ticket whose print did not complete.
-const ReasonPrintFailed = "print_failed"
+const ReasonPrintFailed = queue.ReasonPrintFailed
 
 // Dispenser is the ticket dispenser (取号机) path: take a ticket, print it, and if the print
 // of a new ticket fails, end the ticket so it never counts as waiting.

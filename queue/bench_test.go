@@ -152,3 +152,37 @@ func BenchmarkBareCommit(b *testing.B) {
 	b.StopTimer()
 	reportLatency(b, lat)
 }
+
+// BenchmarkStats is the live pages' read: every console and the hall display fetch it on
+// each call, so it must not grow with the number waiting. 5,000 waiting, 50 windows busy,
+// 2,000 finished today.
+func BenchmarkStats(b *testing.B) {
+	f := newFixture(b, benchConfig())
+	f.fill(b, benchWaiting+2000+benchWindows)
+	for i := range 2000 {
+		w := i%benchWindows + 1
+		if _, err := f.q.CallNext(f.ctx, w); err != nil {
+			b.Fatal(err)
+		}
+		outcome := Served
+		if i%5 == 0 {
+			outcome = NoShow
+		} else if _, err := f.q.Start(f.ctx, w); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := f.q.Finish(f.ctx, w, outcome, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for w := 1; w <= benchWindows; w++ {
+		if _, err := f.q.CallNext(f.ctx, w); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := f.q.Stats(f.ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -107,8 +107,12 @@ func (q *Queue) Finish(ctx context.Context, window int, outcome Outcome, next st
 	return t, err
 }
 
+// ReasonPrintFailed is the cancel reason of a ticket that did not print: it never reached
+// the citizen, so it must not be called (Stats lists today's for staff).
+const ReasonPrintFailed = "print_failed"
+
 // Cancel finishes ticket number, in whatever open state, as cancelled with reason (e.g.
-// "print_failed": a ticket that never reached the citizen must not be called).
+// ReasonPrintFailed).
 func (q *Queue) Cancel(ctx context.Context, number, reason string) (Ticket, error) {
 	var t Ticket
 	err := q.write(ctx, func(tx *store.Tx, now time.Time) error {

@@ -576,6 +576,40 @@ func TestStats(t *testing.T) {
 	if s.Served != 1 || s.NoShows != 1 {
 		t.Errorf("Stats served %d no-shows %d; want 1 and 1", s.Served, s.NoShows)
 	}
+
+	// Print failures are listed for staff, newest first; other cancellations are not.
+	for _, reason := range []string{ReasonPrintFailed, "citizen_left", ReasonPrintFailed} {
+		tk := f.issue(t, "B")
+		f.clk.Advance(time.Minute)
+		f.must(t)(f.q.Cancel(f.ctx, tk.Number, reason))
+	}
+	s, _ = f.q.Stats(f.ctx)
+	if len(s.PrintFailures) != 2 || s.PrintFailures[0].Number != "B004" || s.PrintFailures[1].Number != "B002" ||
+		s.PrintFailures[0].Category != "B" || !s.PrintFailures[0].At.Equal(f.q.now()) {
+		t.Errorf("Stats print failures = %+v; want B004 then B002, B004 at %v", s.PrintFailures, f.q.now())
+	}
+	if s.Waiting["A"] != 1 || s.Parked != 0 || s.Served != 1 {
+		t.Errorf("Stats after the cancellations = waiting %v parked %d served %d", s.Waiting, s.Parked, s.Served)
+	}
+
+	// A ticket of yesterday that was served after midnight counts today; yesterday's
+	// outcomes do not, nor its print failures.
+	f.clk.Advance(time.Date(2026, 11, 22, 23, 58, 0, 0, shanghai).Sub(f.clk.Now()))
+	late := f.issue(t, "A")
+	f.must(t)(f.q.CallNext(f.ctx, 1))
+	f.must(t)(f.q.CallNext(f.ctx, 2))
+	f.must(t)(f.q.Start(f.ctx, 1))
+	f.must(t)(f.q.Start(f.ctx, 2))
+	f.must(t)(f.q.Finish(f.ctx, 1, Served, "")) // before midnight
+	f.clk.Advance(3 * time.Minute)
+	if tk := f.must(t)(f.q.Finish(f.ctx, 2, Served, "")); tk.Number != late.Number {
+		t.Fatalf("window 2 served %s; want %s", tk.Number, late.Number)
+	}
+	s, _ = f.q.Stats(f.ctx)
+	if s.Served != 1 || s.NoShows != 0 || len(s.PrintFailures) != 0 || s.BusinessDate != "2026-11-23" {
+		t.Errorf("Stats after midnight: date %s served %d no-shows %d print failures %v; want 2026-11-23, 1, 0, none",
+			s.BusinessDate, s.Served, s.NoShows, s.PrintFailures)
+	}
 }
 
 func TestPeriodsAreTimed(t *testing.T) {

@@ -2,9 +2,12 @@ package queue
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"time"
+
+	"github.com/hallkiosk/hallkiosk/internal/store"
 )
 
 // Stats is the hall at a glance, for the manager's dashboard.
@@ -16,6 +19,19 @@ type Stats struct {
 	Served       int // finished as served today (by finish time, hall-local)
 	NoShows      int // finished as no_show today
 	Windows      []WindowStat
+	// PrintFailures are today's tickets cancelled because they did not print (newest
+	// first, at most MaxPrintFailures), for staff to see who may come to the desk.
+	PrintFailures []PrintFailure
+}
+
+// MaxPrintFailures is how many print failures Stats lists.
+const MaxPrintFailures = 20
+
+// PrintFailure is a ticket cancelled with reason print_failed.
+type PrintFailure struct {
+	Number   string
+	Category string
+	At       time.Time // when it was cancelled, hall-local
 }
 
 // WindowStat is one window's state: idle, called or serving.
@@ -26,67 +42,130 @@ type WindowStat struct {
 	Since  time.Time
 }
 
-// Stats reads the current state from a read-only connection.
+// Stats reads the current state from a read-only connection. Every console and the hall
+// display read it on each call, so nothing in it grows with the number waiting: counts
+// come from queue_waiting, the longest wait from one index seek per category and class,
+// and today's outcomes from the finished-by-day index.
 func (q *Queue) Stats(ctx context.Context) (Stats, error) {
 	now := q.now()
 	s := Stats{BusinessDate: q.businessDate(now), Waiting: map[string]int{}, LongestWait: map[string]time.Duration{}}
 	for _, c := range q.cfg.Categories {
 		s.Waiting[c.Code] = 0
 	}
-	db := q.db.Read()
-	open, err := queryTickets(ctx, db, `WHERE state != 'finished' ORDER BY id`)
+	fail := func(err error) (Stats, error) { return Stats{}, fmt.Errorf("queue: stats: %w", err) }
+	// One snapshot for all the reads, so the figures agree with each other.
+	tx, err := q.db.Read().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return Stats{}, fmt.Errorf("queue: stats: %w", err)
+		return fail(err)
 	}
-	busy := map[int]Ticket{}
-	for _, t := range open {
-		switch t.State {
-		case Waiting:
-			s.Waiting[t.Category]++
-			// The wait shown is the one the calling order uses: since the ticket joined this queue.
-			if w := now.Sub(time.UnixMilli(t.queueKey)); w > s.LongestWait[t.Category] {
-				s.LongestWait[t.Category] = w
-			}
-		case Parked:
+	defer tx.Rollback()
+
+	// The wait shown is the one the calling order uses: since the ticket joined this queue.
+	rows, err := tx.QueryContext(ctx, `SELECT w.category, w.n, (SELECT MIN(t.queue_key) FROM queue_tickets t
+		WHERE t.state = 'waiting' AND t.category = w.category AND t.class = w.class) FROM queue_waiting w WHERE w.n > 0`)
+	if err != nil {
+		return fail(err)
+	}
+	err = eachRow(rows, func() error {
+		var cat string
+		var n int
+		var first sql.NullInt64
+		if err := rows.Scan(&cat, &n, &first); err != nil {
+			return err
+		}
+		s.Waiting[cat] += n
+		if w := now.Sub(time.UnixMilli(first.Int64)); first.Valid && w > s.LongestWait[cat] {
+			s.LongestWait[cat] = w
+		}
+		return nil
+	})
+	if err != nil {
+		return fail(err)
+	}
+
+	busy := map[int]WindowStat{}
+	// "state != 'finished'" lets SQLite use the partial index queue_tickets_open.
+	rows, err = tx.QueryContext(ctx, `SELECT state, window_id, number, since_ms FROM queue_tickets
+		WHERE state IN ('called', 'serving', 'parked') AND state != 'finished'`)
+	if err != nil {
+		return fail(err)
+	}
+	err = eachRow(rows, func() error {
+		var ws WindowStat
+		var win sql.NullInt64
+		var since int64
+		if err := rows.Scan(&ws.State, &win, &ws.Ticket, &since); err != nil {
+			return err
+		}
+		if ws.State == string(Parked) {
 			s.Parked++
-		case Called, Serving:
-			busy[t.Window] = t
+			return nil
 		}
-	}
-	// Finished today in the hall's zone: finished_at carries its offset, so compare instants.
-	start := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, q.loc)
-	rows, err := db.QueryContext(ctx, `SELECT outcome, finished_at FROM queue_tickets WHERE state = 'finished' AND outcome IN ('served', 'no_show')
-		AND business_date >= ?`, start.AddDate(0, 0, -1).Format(time.DateOnly))
+		ws.ID, ws.Since = int(win.Int64), time.UnixMilli(since).In(q.loc)
+		busy[ws.ID] = ws
+		return nil
+	})
 	if err != nil {
-		return Stats{}, fmt.Errorf("queue: stats: %w", err)
+		return fail(err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var outcome, at string
-		if err := rows.Scan(&outcome, &at); err != nil {
-			return Stats{}, fmt.Errorf("queue: stats: %w", err)
-		}
-		if ft, err := time.Parse(time.RFC3339Nano, at); err != nil || ft.Before(start) {
-			continue
-		}
-		if outcome == string(Served) {
-			s.Served++
-		} else {
-			s.NoShows++
-		}
+
+	// Finished today in the hall's zone, compared as instants (finished_at carries its
+	// offset); yesterday's tickets count too when they finished after midnight.
+	start := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, q.loc)
+	since := start.AddDate(0, 0, -1).Format(time.DateOnly)
+	// A ticket of today's business date finished today; of yesterday's, only those that
+	// finished after midnight count (few: the end of day resets the rest).
+	err = tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(outcome = 'served'), 0), COALESCE(SUM(outcome = 'no_show'), 0)
+		FROM queue_tickets WHERE state = 'finished' AND business_date IN (?, ?) AND outcome IN ('served', 'no_show')
+		AND (business_date = ? OR unixepoch(finished_at, 'subsec') >= ?)`,
+		s.BusinessDate, since, s.BusinessDate, float64(start.UnixMilli())/1000).Scan(&s.Served, &s.NoShows)
+	if err != nil {
+		return fail(err)
 	}
-	if err := rows.Err(); err != nil {
-		return Stats{}, fmt.Errorf("queue: stats: %w", err)
+	rows, err = tx.QueryContext(ctx, `SELECT number, category, finished_at FROM queue_tickets WHERE state = 'finished'
+		AND business_date IN (?, ?) AND outcome = 'cancelled' AND reason = ? AND unixepoch(finished_at, 'subsec') >= ?
+		ORDER BY unixepoch(finished_at, 'subsec') DESC, id DESC LIMIT ?`,
+		s.BusinessDate, since, ReasonPrintFailed, float64(start.UnixMilli())/1000, MaxPrintFailures)
+	if err != nil {
+		return fail(err)
+	}
+	err = eachRow(rows, func() error {
+		var pf PrintFailure
+		var at string
+		if err := rows.Scan(&pf.Number, &pf.Category, &at); err != nil {
+			return err
+		}
+		t, err := store.ParseTime(at)
+		if err != nil {
+			return err
+		}
+		pf.At = t.In(q.loc)
+		s.PrintFailures = append(s.PrintFailures, pf)
+		return nil
+	})
+	if err != nil {
+		return fail(err)
 	}
 	for _, w := range q.cfg.Windows {
-		ws := WindowStat{ID: w.ID, State: "idle"}
-		if t, ok := busy[w.ID]; ok {
-			ws.State, ws.Ticket, ws.Since = string(t.State), t.Number, time.UnixMilli(t.sinceMS).In(q.loc)
+		ws, ok := busy[w.ID]
+		if !ok {
+			ws = WindowStat{ID: w.ID, State: "idle"}
 		}
 		s.Windows = append(s.Windows, ws)
 	}
 	slices.SortFunc(s.Windows, func(a, b WindowStat) int { return a.ID - b.ID })
 	return s, nil
+}
+
+// eachRow calls fn for every row, then closes rows and returns the first error.
+func eachRow(rows *sql.Rows, fn func() error) error {
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // Ticket returns the ticket with number (the open one if any, else the latest).
