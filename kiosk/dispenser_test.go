@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,7 +89,7 @@ func TestTakeKeepsAHeldTicketWhoseReprintFailed(t *testing.T) {
 	q := newQueue(t)
 	p := &fakePrinter{}
 	d := &Dispenser{Queue: q, Printer: p, Layout: escpos.Layout{Paper: escpos.Paper80}}
-	req := queue.IssueRequest{Category: "A", Source: queue.SourceIDCard, IDHash: "h1"}
+	req := queue.IssueRequest{Category: "A", Source: queue.SourceIDCard, IDHash: strings.Repeat("a1", 32)}
 	if got, err := d.Take(context.Background(), req, ""); err != nil || !got.Printed {
 		t.Fatalf("first Take = %+v, %v; want printed", got, err)
 	}

@@ -114,6 +114,9 @@ const ReasonPrintFailed = "print_failed"
 // Cancel finishes ticket number, in whatever open state, as cancelled with reason (e.g.
 // ReasonPrintFailed).
 func (q *Queue) Cancel(ctx context.Context, number, reason string) (Ticket, error) {
+	if !reasonCode(reason) {
+		return Ticket{}, fmt.Errorf("%w: reason %q; want a snake_case code of at most 64 characters, e.g. print_failed", ErrBadRequest, reason)
+	}
 	var t Ticket
 	err := q.write(ctx, func(tx *store.Tx, now time.Time) error {
 		var err error

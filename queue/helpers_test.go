@@ -2,6 +2,8 @@ package queue
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"path/filepath"
 	"testing"
@@ -118,4 +120,10 @@ func types(es []event) []string {
 		s = append(s, e.Type)
 	}
 	return s
+}
+
+// hashOf stands in for idnum.Hash: 64 hex digits, different for each s.
+func hashOf(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
 }

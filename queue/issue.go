@@ -10,6 +10,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/hallkiosk/hallkiosk/internal/idnum"
 	"github.com/hallkiosk/hallkiosk/internal/store"
 )
 
@@ -45,12 +46,19 @@ func (q *Queue) issue(ctx context.Context, tx *store.Tx, now time.Time, req Issu
 			return Ticket{}, fmt.Errorf("%w: a walk_in ticket carries no IDHash or AppointmentID", ErrBadRequest)
 		}
 	case SourceIDCard:
-		if req.IDHash == "" {
-			return Ticket{}, fmt.Errorf("%w: an id_card ticket needs IDHash", ErrBadRequest)
+		// Only the hash ever enters the queue and its events: a raw ID number must not.
+		if !idHash(req.IDHash) {
+			return Ticket{}, fmt.Errorf("%w: an id_card ticket needs id_hash, the hex HMAC-SHA256 of the ID number (64 lowercase hex digits)", ErrBadRequest)
+		}
+		if req.AppointmentID != "" {
+			return Ticket{}, fmt.Errorf("%w: an id_card ticket carries no appointment_id", ErrBadRequest)
 		}
 	case SourceAppointment:
-		if req.AppointmentID == "" {
-			return Ticket{}, fmt.Errorf("%w: an appointment ticket needs AppointmentID", ErrBadRequest)
+		if !code(req.AppointmentID, 64) || idnum.ValidID(req.AppointmentID) {
+			return Ticket{}, fmt.Errorf("%w: an appointment ticket needs appointment_id, the platform's id (1-64 letters, digits, '-', '_', '.' or ':')", ErrBadRequest)
+		}
+		if req.IDHash != "" && !idHash(req.IDHash) {
+			return Ticket{}, fmt.Errorf("%w: id_hash must be the hex HMAC-SHA256 of the ID number (64 lowercase hex digits)", ErrBadRequest)
 		}
 		class = classAppointment
 	default:
@@ -166,6 +174,47 @@ func formatNumber(cat *Category, n int) string {
 
 // maskedName accepts "" or a short name with at least one * and no digits: whatever a
 // client sends, a full name or an ID number cannot be stored as the display name.
+// idHash reports whether s is an ID hash as idnum.Hash makes it: 64 lowercase hex digits.
+func idHash(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// code reports whether s is an identifier from another system: 1 to max letters, digits,
+// '-', '_', '.' or ':', nothing a log, a page or an event could be misled by.
+func code(s string, max int) bool {
+	if s == "" || len(s) > max {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || strings.IndexByte("-_.:", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// reasonCode reports whether s is a reason as the queue's events carry it: snake_case, at
+// most 64 bytes (print_failed, citizen_left).
+func reasonCode(s string) bool {
+	if s == "" || len(s) > 64 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for _, c := range []byte(s) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
 func maskedName(s string) bool {
 	if s == "" {
 		return true

@@ -120,7 +120,7 @@ func TestRandomOperations(t *testing.T) {
 					req := IssueRequest{Category: cats[r.Intn(3)], Source: SourceWalkIn}
 					switch r.Intn(4) {
 					case 1:
-						req.Source, req.IDHash = SourceIDCard, fmt.Sprintf("%02x", r.Intn(20))
+						req.Source, req.IDHash = SourceIDCard, hashOf(fmt.Sprint(r.Intn(20)))
 					case 2:
 						req.Source, req.AppointmentID = SourceAppointment, fmt.Sprint("ap-", r.Intn(50))
 					case 3:

@@ -127,6 +127,26 @@ func TestOperationErrors(t *testing.T) {
 			_, _, err := f.q.Issue(f.ctx, IssueRequest{Category: "A", Source: SourceIDCard})
 			return err
 		}, ErrBadRequest},
+		{"Issue id_card with the ID number as hash", func() error {
+			_, _, err := f.q.Issue(f.ctx, IssueRequest{Category: "A", Source: SourceIDCard, IDHash: "11010519491231002X"})
+			return err
+		}, ErrBadRequest},
+		{"Issue id_card with an uppercase hash", func() error {
+			_, _, err := f.q.Issue(f.ctx, IssueRequest{Category: "A", Source: SourceIDCard, IDHash: strings.ToUpper(hashOf("x"))})
+			return err
+		}, ErrBadRequest},
+		{"Issue appointment with the ID number as id", func() error {
+			_, _, err := f.q.Issue(f.ctx, IssueRequest{Category: "A", Source: SourceAppointment, AppointmentID: "11010519491231002X"})
+			return err
+		}, ErrBadRequest},
+		{"Issue appointment with free text as id", func() error {
+			_, _, err := f.q.Issue(f.ctx, IssueRequest{Category: "A", Source: SourceAppointment, AppointmentID: "张三 10:00"})
+			return err
+		}, ErrBadRequest},
+		{"Issue appointment with a raw hash", func() error {
+			_, _, err := f.q.Issue(f.ctx, IssueRequest{Category: "A", Source: SourceAppointment, AppointmentID: "ap-1", IDHash: "11010519491231002X"})
+			return err
+		}, ErrBadRequest},
 		{"Issue walk_in with hash", func() error {
 			_, _, err := f.q.Issue(f.ctx, IssueRequest{Category: "A", Source: SourceWalkIn, IDHash: "ab"})
 			return err
@@ -154,6 +174,8 @@ func TestOperationErrors(t *testing.T) {
 		{"Finish next with no_show", func() error { _, err := f.q.Finish(f.ctx, 1, NoShow, "B"); return err }, ErrBadRequest},
 		{"Finish next unknown", func() error { _, err := f.q.Finish(f.ctx, 1, Served, "Z"); return err }, ErrUnknownCategory},
 		{"Cancel unknown", func() error { _, err := f.q.Cancel(f.ctx, "B001", "x"); return err }, ErrNoTicket},
+		{"Cancel free-text reason", func() error { _, err := f.q.Cancel(f.ctx, "A001", "张三 110105194912310021"); return err }, ErrBadRequest},
+		{"Cancel no reason", func() error { _, err := f.q.Cancel(f.ctx, "A001", ""); return err }, ErrBadRequest},
 		{"Estimate unknown", func() error { _, err := f.q.Estimate(f.ctx, "Z"); return err }, ErrUnknownCategory},
 	}
 	for _, c := range cases {
@@ -268,7 +290,7 @@ func TestRangeCapAndHours(t *testing.T) {
 
 func TestIDCardDuplicateReturnsExisting(t *testing.T) {
 	f := newFixture(t, testConfig())
-	req := IssueRequest{Category: "A", Source: SourceIDCard, IDHash: "9f86d081"}
+	req := IssueRequest{Category: "A", Source: SourceIDCard, IDHash: hashOf("9f86d081")}
 	first, _, err := f.q.Issue(f.ctx, req)
 	if err != nil || first.Existing {
 		t.Fatalf("Issue = %+v, %v", first, err)
@@ -282,7 +304,7 @@ func TestIDCardDuplicateReturnsExisting(t *testing.T) {
 		t.Errorf("second Issue appended %v; want no event", types(es))
 	}
 	// Another category is another queue; a finished ticket no longer counts.
-	if b, _, _ := f.q.Issue(f.ctx, IssueRequest{Category: "B", Source: SourceIDCard, IDHash: "9f86d081"}); b.Existing {
+	if b, _, _ := f.q.Issue(f.ctx, IssueRequest{Category: "B", Source: SourceIDCard, IDHash: hashOf("9f86d081")}); b.Existing {
 		t.Errorf("Issue(B) same person = existing %s; want a new ticket", b.Number)
 	}
 	f.must(t)(f.q.Cancel(f.ctx, first.Number, "left"))
@@ -332,7 +354,7 @@ func TestCallingOrder(t *testing.T) {
 	n2 := issue(IssueRequest{Category: "A", Source: SourceWalkIn, Priority: PriorityGreen})
 	n3 := issue(IssueRequest{Category: "A", Source: SourceWalkIn})
 	n4 := issue(IssueRequest{Category: "A", Source: SourceAppointment, AppointmentID: "ap-1"})
-	n5 := issue(IssueRequest{Category: "A", Source: SourceIDCard, IDHash: "aa", Priority: PriorityGreen})
+	n5 := issue(IssueRequest{Category: "A", Source: SourceIDCard, IDHash: hashOf("aa"), Priority: PriorityGreen})
 	want := []string{n4, n2, n5, n1, n3} // appointment > green > normal, then issue time
 	var got []string
 	for range want {
@@ -650,11 +672,11 @@ func TestOutboxPerOperation(t *testing.T) {
 			return err
 		}, "[ticket.issued]"},
 		{"Issue appointment", func() error {
-			_, _, err := f.q.Issue(f.ctx, IssueRequest{Category: "A", Source: SourceAppointment, AppointmentID: "ap-7", IDHash: "cd"})
+			_, _, err := f.q.Issue(f.ctx, IssueRequest{Category: "A", Source: SourceAppointment, AppointmentID: "ap-7", IDHash: hashOf("cd")})
 			return err
 		}, "[ticket.issued appointment.checked_in]"},
 		{"Issue appointment again", func() error {
-			_, _, err := f.q.Issue(f.ctx, IssueRequest{Category: "A", Source: SourceAppointment, AppointmentID: "ap-7", IDHash: "cd"})
+			_, _, err := f.q.Issue(f.ctx, IssueRequest{Category: "A", Source: SourceAppointment, AppointmentID: "ap-7", IDHash: hashOf("cd")})
 			return err
 		}, "[]"},
 		{"CallNext", func() error { _, err := f.q.CallNext(f.ctx, 1); return err }, "[ticket.called]"},
@@ -707,7 +729,7 @@ func TestExistingTicketAfterClosing(t *testing.T) {
 	cfg := testConfig()
 	cfg.Categories[0].Open, cfg.Categories[0].Close = "08:30", "17:30"
 	f := newFixture(t, cfg)
-	req := IssueRequest{Category: "A", Source: SourceIDCard, IDHash: "beef"}
+	req := IssueRequest{Category: "A", Source: SourceIDCard, IDHash: hashOf("beef")}
 	first, _, err := f.q.Issue(f.ctx, req)
 	if err != nil {
 		t.Fatal(err)
@@ -716,7 +738,7 @@ func TestExistingTicketAfterClosing(t *testing.T) {
 	if again, _, err := f.q.Issue(f.ctx, req); err != nil || !again.Existing || again.Number != first.Number {
 		t.Errorf("Issue(same card) after closing = %s existing=%v, %v; want %s existing", again.Number, again.Existing, err, first.Number)
 	}
-	if _, _, err := f.q.Issue(f.ctx, IssueRequest{Category: "A", Source: SourceIDCard, IDHash: "f00d"}); !errors.Is(err, ErrClosed) {
+	if _, _, err := f.q.Issue(f.ctx, IssueRequest{Category: "A", Source: SourceIDCard, IDHash: hashOf("f00d")}); !errors.Is(err, ErrClosed) {
 		t.Errorf("Issue(new card) after closing = %v; want ErrClosed", err)
 	}
 }

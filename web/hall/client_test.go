@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/hallkiosk/hallkiosk/queue"
@@ -16,11 +17,11 @@ func TestClient(t *testing.T) {
 	ctx := context.Background()
 	c := &Client{Base: srv.URL, Token: "term-secret"}
 
-	tk, est, err := c.Issue(ctx, queue.IssueRequest{Category: "A", Source: queue.SourceIDCard, IDHash: "ab12", MaskedName: "张*"})
+	tk, est, err := c.Issue(ctx, queue.IssueRequest{Category: "A", Source: queue.SourceIDCard, IDHash: strings.Repeat("ab12", 16), MaskedName: "张*"})
 	if err != nil || tk.Number != "A001" || tk.State != queue.Waiting || est.Ahead != 0 {
 		t.Fatalf("Issue = %+v, %+v, %v; want A001 waiting, 0 ahead", tk, est, err)
 	}
-	again, _, err := c.Issue(ctx, queue.IssueRequest{Category: "A", Source: queue.SourceIDCard, IDHash: "ab12"})
+	again, _, err := c.Issue(ctx, queue.IssueRequest{Category: "A", Source: queue.SourceIDCard, IDHash: strings.Repeat("ab12", 16)})
 	if err != nil || again.Number != "A001" || !again.Existing {
 		t.Errorf("second Issue for the same person = %+v, %v; want the existing A001", again, err)
 	}
