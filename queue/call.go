@@ -196,7 +196,8 @@ func (q *Queue) Park(ctx context.Context, window int) (Ticket, error) {
 }
 
 // Return brings parked ticket number to window: serving if its service had started, else
-// called. No event.
+// called, as a new call (its recalls count from there: the citizen is there to be recalled
+// again). No event.
 func (q *Queue) Return(ctx context.Context, window int, number string) (Ticket, error) {
 	var t Ticket
 	err := q.write(ctx, func(tx *store.Tx, now time.Time) error {
@@ -205,7 +206,7 @@ func (q *Queue) Return(ctx context.Context, window int, number string) (Ticket, 
 			return err
 		}
 		leave(&t, now)
-		t.State, t.Window = Called, window
+		t.State, t.Window, t.CallCount = Called, window, 1
 		if !t.StartedAt.IsZero() {
 			t.State = Serving
 		}

@@ -340,6 +340,24 @@ func TestRecallLimitIsNoShow(t *testing.T) {
 	}
 }
 
+// A citizen who came back after all the recalls and was parked (gone to fetch a document)
+// is called anew on return: the next recall is a recall, not a no-show.
+func TestReturnStartsANewCall(t *testing.T) {
+	f := newFixture(t, testConfig())
+	f.issue(t, "A")
+	f.must(t)(f.q.CallNext(f.ctx, 1))
+	for range 3 {
+		f.must(t)(f.q.Recall(f.ctx, 1))
+	}
+	f.must(t)(f.q.Park(f.ctx, 1))
+	if tk := f.must(t)(f.q.Return(f.ctx, 1, "A001")); tk.State != Called || tk.CallCount != 1 {
+		t.Fatalf("Return = %s call_count %d; want called 1", tk.State, tk.CallCount)
+	}
+	if tk := f.must(t)(f.q.Recall(f.ctx, 1)); tk.State != Called || tk.CallCount != 2 {
+		t.Errorf("Recall after Return = %s %s call_count %d; want called 2", tk.State, tk.Outcome, tk.CallCount)
+	}
+}
+
 func TestCallingOrder(t *testing.T) {
 	f := newFixture(t, testConfig())
 	issue := func(req IssueRequest) string {
