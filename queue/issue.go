@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -115,38 +116,43 @@ func (q *Queue) issue(ctx context.Context, tx *store.Tx, now time.Time, req Issu
 			return Ticket{}, fmt.Errorf("%w: %q issues tickets %s-%s", ErrClosed, cat.Code, cat.Open, cat.Close)
 		}
 	}
-	// Take the next number in one statement; a refusal below returns an error, and the
-	// write rolls the number back with everything else.
 	date := q.businessDate(now)
-	var n int
-	err := tx.QueryRowContext(ctx, `INSERT INTO queue_counters(category, business_date, last_number) VALUES(?, ?, ?)
-		ON CONFLICT(category, business_date) DO UPDATE SET last_number = last_number + 1 RETURNING last_number`,
-		cat.Code, date, cat.RangeFrom).Scan(&n)
+	n, err := q.nextNumber(ctx, tx, cat, date)
 	if err != nil {
 		return Ticket{}, err
-	}
-	if n > cat.RangeTo {
-		return Ticket{}, fmt.Errorf("%w: category %q has used all of %s..%s today (%s)",
-			ErrRangeExhausted, cat.Code, formatNumber(cat, cat.RangeFrom), formatNumber(cat, cat.RangeTo), date)
-	}
-	if cat.DailyCap > 0 && n-cat.RangeFrom >= cat.DailyCap {
-		return Ticket{}, fmt.Errorf("%w: category %q issued its %d tickets for %s", ErrDailyCap, cat.Code, cat.DailyCap, date)
 	}
 	t := Ticket{
 		Number: formatNumber(cat, n), Category: cat.Code, OriginCategory: cat.Code, BusinessDate: date,
 		State: Waiting, Priority: req.Priority, Source: req.Source, IDHash: req.IDHash, AppointmentID: req.AppointmentID,
 		MaskedName: req.MaskedName, IssuedAt: now, class: class, fresh: true, queueKey: now.UnixMilli(), sinceMS: now.UnixMilli(),
 	}
-	res, err := tx.ExecContext(ctx, `INSERT INTO queue_tickets(business_date, number, origin_category, category, state,
-		priority, source, id_hash, appointment_id, class, queue_key, issued_at, since_ms, name_masked)
-		VALUES(?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		date, t.Number, t.Category, t.Category, t.Priority, t.Source, nullable(t.IDHash), nullable(t.AppointmentID),
-		t.class, t.queueKey, store.FormatTime(now), t.sinceMS, t.MaskedName)
-	if err != nil {
-		return Ticket{}, err
-	}
-	if t.ID, err = res.LastInsertId(); err != nil {
-		return Ticket{}, err
+	for attempt := 0; ; attempt++ {
+		res, err := tx.ExecContext(ctx, `INSERT INTO queue_tickets(business_date, number, origin_category, category, state,
+			priority, source, id_hash, appointment_id, class, queue_key, issued_at, since_ms, name_masked)
+			VALUES(?, ?, ?, ?, 'waiting', ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(number, business_date) DO NOTHING`,
+			date, t.Number, t.Category, t.Category, t.Priority, t.Source, nullable(t.IDHash), nullable(t.AppointmentID),
+			t.class, t.queueKey, store.FormatTime(now), t.sinceMS, t.MaskedName)
+		if err != nil {
+			return Ticket{}, err
+		}
+		if added, err := res.RowsAffected(); err != nil {
+			return Ticket{}, err
+		} else if added == 1 {
+			if t.ID, err = res.LastInsertId(); err != nil {
+				return Ticket{}, err
+			}
+			break
+		}
+		if attempt > 0 {
+			return Ticket{}, fmt.Errorf("queue: number %s was issued today already, and so was the next after the highest", t.Number)
+		}
+		// The number was issued today under another category code (renamed in the config,
+		// or a prefix and range moved between categories): go past every number of this
+		// prefix and range issued today. Numbers never repeat within a day.
+		if n, err = q.skipIssued(ctx, tx, cat, date); err != nil {
+			return Ticket{}, err
+		}
+		t.Number = formatNumber(cat, n)
 	}
 	data := map[string]any{"ticket": t.Number, "category": t.Category, "priority": t.Priority, "source": t.Source}
 	if t.IDHash != "" {
@@ -161,6 +167,61 @@ func (q *Queue) issue(ctx context.Context, tx *store.Tx, now time.Time, req Issu
 		}
 	}
 	return t, nil
+}
+
+// nextNumber takes category cat's next number of the business day in one statement. A
+// refusal (range or cap) is an error, and the write rolls the number back with the rest.
+func (q *Queue) nextNumber(ctx context.Context, tx *store.Tx, cat *Category, date string) (int, error) {
+	var n int
+	err := tx.QueryRowContext(ctx, `INSERT INTO queue_counters(category, business_date, last_number) VALUES(?, ?, ?)
+		ON CONFLICT(category, business_date) DO UPDATE SET last_number = last_number + 1 RETURNING last_number`,
+		cat.Code, date, cat.RangeFrom).Scan(&n)
+	if err != nil {
+		return 0, err
+	}
+	return n, checkNumber(cat, n, date)
+}
+
+func checkNumber(cat *Category, n int, date string) error {
+	if n > cat.RangeTo {
+		return fmt.Errorf("%w: category %q has used all of %s..%s today (%s)",
+			ErrRangeExhausted, cat.Code, formatNumber(cat, cat.RangeFrom), formatNumber(cat, cat.RangeTo), date)
+	}
+	if cat.DailyCap > 0 && n-cat.RangeFrom >= cat.DailyCap {
+		return fmt.Errorf("%w: category %q issued its %d tickets for %s", ErrDailyCap, cat.Code, cat.DailyCap, date)
+	}
+	return nil
+}
+
+// skipIssued moves cat's counter past the highest number of its prefix and range issued on
+// date under any category code, and takes the number after it. It reads the day's tickets:
+// only a number that was taken already comes here.
+func (q *Queue) skipIssued(ctx context.Context, tx *store.Tx, cat *Category, date string) (int, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT number FROM queue_tickets WHERE business_date = ?`, date)
+	if err != nil {
+		return 0, err
+	}
+	high := cat.RangeFrom - 1
+	err = eachRow(rows, func() error {
+		var number string
+		if err := rows.Scan(&number); err != nil {
+			return err
+		}
+		if v, err := strconv.Atoi(strings.TrimPrefix(number, cat.Prefix)); err == nil && number[:1] == cat.Prefix &&
+			v >= cat.RangeFrom && v <= cat.RangeTo && v > high {
+			high = v
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	n := high + 1
+	if _, err := tx.ExecContext(ctx, `UPDATE queue_counters SET last_number = ? WHERE category = ? AND business_date = ?`,
+		n, cat.Code, date); err != nil {
+		return 0, err
+	}
+	return n, checkNumber(cat, n, date)
 }
 
 // formatNumber is the prefix and three digits, four when the range goes past 999, so

@@ -242,6 +242,34 @@ func TestNumberingAfterNodeOffOverMidnight(t *testing.T) {
 	}
 }
 
+// A category renamed mid-day (same prefix, new code) starts a new counter; it must go on
+// past the numbers the old code issued, not refuse every ticket until midnight.
+func TestRenamedCategoryContinuesNumbering(t *testing.T) {
+	f := newFixture(t, testConfig())
+	f.issue(t, "A")
+	f.issue(t, "A")
+	f.db.Close()
+	cfg := testConfig()
+	cfg.Categories[0].Code = "SB"
+	f.open(t, cfg)
+	for _, want := range []string{"A003", "A004"} {
+		if got := f.issue(t, "SB").Number; got != want {
+			t.Errorf("ticket of the renamed category = %s; want %s", got, want)
+		}
+	}
+	// The other prefix's numbers are not affected.
+	if got := f.issue(t, "B").Number; got != "B001" {
+		t.Errorf("B after the rename = %s; want B001", got)
+	}
+	// A cap still refuses with a clear error, not a constraint failure.
+	f.db.Close()
+	cfg.Categories[0].Code, cfg.Categories[0].RangeFrom, cfg.Categories[0].RangeTo = "SB2", 1, 4
+	f.open(t, cfg)
+	if _, _, err := f.q.Issue(f.ctx, IssueRequest{Category: "SB2", Source: SourceWalkIn}); !errors.Is(err, ErrRangeExhausted) {
+		t.Errorf("Issue past the range after a rename = %v; want ErrRangeExhausted", err)
+	}
+}
+
 func TestNumbersNotFromCountingRows(t *testing.T) {
 	f := newFixture(t, testConfig())
 	f.issue(t, "A")
