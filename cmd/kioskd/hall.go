@@ -220,22 +220,38 @@ func (n *node) startHall() (api *hall.API, stop func(), err error) {
 	}, nil
 }
 
-// endDays runs EndDay at every hall-local midnight: the hall reset at end of day.
+// endDayCheck is how often endDays looks at the wall clock: a clock that steps (NTP after a
+// boot without a real-time clock) is followed within this long.
+const endDayCheck = time.Minute
+
+// endDays runs EndDay at every hall-local midnight: the hall reset at end of day. It looks at
+// the wall clock at least every endDayCheck and ends the day whenever the business day is
+// not the one it last ended at, never trusting one long timer: timers run on the monotonic
+// clock, and a wall clock that steps after start would move midnight away from the timer.
 func (n *node) endDays(ctx context.Context, q *queue.Queue, hub *hall.Hub) {
+	var ended time.Time // the next midnight as of the last EndDay
 	for {
 		now := n.clock.Now()
+		if next := q.NextDay(now); !next.Equal(ended) {
+			ended = next
+			k, err := q.EndDay(ctx)
+			switch {
+			case err != nil && ctx.Err() == nil:
+				n.log.Error("queue: end of day", "err", err)
+				ended = time.Time{} // try again at the next check
+			case k > 0:
+				n.log.Info("queue: business day ended; open tickets reset", "tickets", k)
+				hub.Publish(hall.Event{Type: "reset"})
+			}
+		}
+		wait := endDayCheck
+		if !ended.IsZero() {
+			wait = max(min(ended.Sub(now), endDayCheck), time.Millisecond)
+		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-n.clock.After(q.NextDay(now).Sub(now)):
-		}
-		k, err := q.EndDay(ctx)
-		switch {
-		case err != nil:
-			n.log.Error("queue: end of day", "err", err)
-		case k > 0:
-			n.log.Info("queue: business day ended; open tickets reset", "tickets", k)
-			hub.Publish(hall.Event{Type: "reset"})
+		case <-n.clock.After(wait):
 		}
 	}
 }
