@@ -295,7 +295,8 @@ func (n *node) dispenser(q kiosk.Issuer) (*kiosk.Dispenser, []string) {
 		names := map[string]string{}
 		var codes []string
 		for _, c := range n.cfg.Queue.Categories {
-			names[c.Code] = c.NameZH
+			// The paper serves whoever takes it: both names, as the ticket layout has them.
+			names[c.Code] = strings.TrimSpace(c.NameZH + " " + c.NameEN)
 			codes = append(codes, c.Code)
 		}
 		return &kiosk.Dispenser{Queue: q, Printer: p, Layout: layout, HallName: n.cfg.Node.HallName, Names: names,
