@@ -64,7 +64,7 @@ type Config struct {
 	RequireID map[string]bool
 	// Idle is how long without input before the "need more time?" prompt (default 60 s);
 	// ElderlyIdle the same in elderly mode (default 180 s); MoreTime how long that prompt
-	// waits for an answer before ending the session (default 20 s).
+	// waits for an answer before ending the session (default 20 s, doubled in elderly mode).
 	Idle, ElderlyIdle, MoreTime time.Duration
 	// Done is how long a result screen (ticket taken, checked in) stays before the session
 	// ends by itself (default 20 s, doubled in elderly mode).

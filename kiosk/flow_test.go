@@ -191,26 +191,46 @@ func errSetup(err error) func(*rig) {
 	return func(r *rig) { r.taker.err = fmt.Errorf("queue said: %w", err) }
 }
 
+// TestTicketDoneShowsNumberAndQR: a ticket that printed, new, held already or an
+// appointment's, shows its number (huge, under its label), its category, the people ahead
+// and its QR code, in both languages and in the elderly mode too.
 func TestTicketDoneShowsNumberAndQR(t *testing.T) {
 	for _, pattern := range []string{"", "https://hall.example/t/%s"} {
-		r := newRig(t, func(c *Config) { c.TicketQR = pattern })
-		skipA(r)
-		sc := r.view()
-		want := "A001"
-		if pattern != "" {
-			want = "https://hall.example/t/A001"
-		}
-		if qr, ok := widget[ui.QR](sc); !ok || qr.Content != want {
-			t.Errorf("TicketQR %q: QR = %+v; want content %q", pattern, qr, want)
-		}
-		huge := false
-		for _, w := range sc.Body {
-			if tx, ok := w.(ui.Text); ok && tx.Size == ui.TextHuge && tx.Text == "A001" {
-				huge = true
+		for mi, m := range viewModes {
+			for _, screen := range []string{ScreenTicketDone, ScreenExisting, ScreenApptDone} {
+				r := newRig(t, func(c *Config) { c.TicketQR = pattern })
+				setMode(r, screen, mi)
+				screenPaths[screen](r)
+				r.want(screen)
+				sc := r.view()
+				number := r.s.taken.Ticket.Number
+				want := number
+				if pattern != "" {
+					want = "https://hall.example/t/" + number
+				}
+				where := fmt.Sprintf("%s %s, TicketQR %q", screen, m.name, pattern)
+				if qr, ok := widget[ui.QR](sc); !ok || qr.Content != want {
+					t.Errorf("%s: QR = %+v; want content %q", where, qr, want)
+				}
+				huge := false
+				for _, w := range widgets(sc.Body) {
+					if tx, ok := w.(ui.Text); ok && tx.Size == ui.TextHuge && tx.Text == number {
+						huge = true
+					}
+				}
+				if !huge {
+					t.Errorf("%s: no TextHuge %s", where, number)
+				}
+				for _, text := range []string{
+					r.cat.T(m.lang, "done.your_number"),
+					r.s.categoryName(r.s.taken.Ticket.Category),
+					r.cat.T(m.lang, "done.ahead", 3, 12),
+				} {
+					if !has(sc, text) {
+						t.Errorf("%s: no %q on screen; has %q", where, text, texts(sc))
+					}
+				}
 			}
-		}
-		if !huge {
-			t.Errorf("no TextHuge A001 on %s", sc.Name)
 		}
 	}
 }

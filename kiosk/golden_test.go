@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/hallkiosk/hallkiosk/internal/health"
+	"github.com/hallkiosk/hallkiosk/queue"
 	"github.com/hallkiosk/hallkiosk/ui"
 )
 
@@ -43,25 +44,44 @@ var goldenExtras = map[string]func(r *rig){
 		r.hall.cats = testCategories(10)
 		r.do(CardPlaced{IDNumber: testID, Name: testName})
 	},
+	// Long names, as halls name their categories: they wrap, never cut.
+	"ticket.category.long": func(r *rig) {
+		r.hall.cats = longCategories
+		r.tap("tile:ticket")
+	},
+	// The audit's worst case: a green-channel ticket already held, after a staff call.
+	"ticket.existing.help": func(r *rig) {
+		screenPaths[ScreenExisting](r)
+		r.tap("help")
+	},
 }
 
-// TestGolden renders every screen in zh, en and zh elderly at 1280x800 and compares the
-// pixels with testdata/golden/<name>.<mode>.png. The goldens depend on the fonts-noto-cjk
-// version; regenerate with go test ./kiosk -run TestGolden -update and look at them.
-func TestGolden(t *testing.T) {
-	fonts, err := ui.LoadFonts("")
-	if err != nil {
-		t.Skipf("skipping: no CJK font (apt-get install fonts-noto-cjk): %v", err)
-	}
-	rend := ui.NewRenderer(fonts, ui.Options{Size: image.Pt(1280, 800)})
-	modes := []struct {
-		name string
-		set  func(r *rig)
-	}{
-		{"zh", func(r *rig) { r.tap("x") }},
-		{"en", func(r *rig) { r.tap("lang") }},
-		{"zh-elderly", func(r *rig) { r.tap("x", "elderly") }},
-	}
+// longCategories have the long names of real halls' categories.
+var longCategories = []queue.Category{
+	{Code: "A", Prefix: "A", NameZH: "不动产登记与抵押权变更登记", NameEN: "Real estate registration and mortgage changes"},
+	{Code: "B", Prefix: "B", NameZH: "社会保险参保登记及缴费基数申报", NameEN: "Social insurance enrolment and contributions"},
+	{Code: "C", Prefix: "C", NameZH: "出入境证件办理（护照、港澳通行证）", NameEN: "Exit and entry documents (passports, travel permits)"},
+	{Code: "D", Prefix: "D", NameZH: "住房公积金提取与贷款", NameEN: "Housing provident fund withdrawals and loans"},
+	{Code: "E", Prefix: "E", NameZH: "企业开办一件事（营业执照、公章、发票）", NameEN: "Business start-up in one go (licence, seal, invoices)"},
+	{Code: "F", Prefix: "F", NameZH: "户籍迁移与居民身份证办理", NameEN: "Household moves and resident ID cards"},
+}
+
+// viewModes are the languages and modes every screen is drawn in: how a fresh session
+// chooses each on the home screen.
+var viewModes = []struct {
+	name    string
+	lang    string
+	elderly bool
+	set     func(r *rig)
+}{
+	{"zh", "zh", false, func(r *rig) { r.tap("x") }},
+	{"en", "en", false, func(r *rig) { r.tap("lang") }},
+	{"zh-elderly", "zh", true, func(r *rig) { r.tap("x", "elderly") }},
+	{"en-elderly", "en", true, func(r *rig) { r.tap("x", "elderly", "lang") }},
+}
+
+// allPaths are screenPaths and goldenExtras by name, and the names sorted.
+func allPaths() (map[string]func(r *rig), []string) {
 	paths := map[string]func(r *rig){}
 	for k, v := range screenPaths {
 		paths[k] = v
@@ -74,21 +94,38 @@ func TestGolden(t *testing.T) {
 		names = append(names, k)
 	}
 	slices.Sort(names)
+	return paths, names
+}
+
+// setMode puts a new rig's session in mode m for the path to screen name.
+func setMode(r *rig, name string, m int) {
+	vm := viewModes[m]
+	if name == ScreenAttract {
+		// The attract loop is always zh and standard; draw the others anyway.
+		r.s.lang, r.s.elderly = vm.lang, vm.elderly
+		return
+	}
+	r.mode = vm.set
+	r.start()
+}
+
+// TestGolden renders every screen in zh, en, zh elderly and en elderly at 1280x800 and
+// compares the pixels with testdata/golden/<name>.<mode>.png. The goldens depend on the
+// fonts-noto-cjk version; regenerate with go test ./kiosk -run TestGolden -update and look
+// at them.
+func TestGolden(t *testing.T) {
+	fonts, err := ui.LoadFonts("")
+	if err != nil {
+		t.Skipf("skipping: no CJK font (apt-get install fonts-noto-cjk): %v", err)
+	}
+	rend := ui.NewRenderer(fonts, ui.Options{Size: image.Pt(1280, 800)})
+	paths, names := allPaths()
 	for _, name := range names {
-		for _, m := range modes {
+		for mi, m := range viewModes {
 			file := name + "." + m.name + ".png"
 			t.Run(file, func(t *testing.T) {
 				r := newRig(t)
-				if name == ScreenAttract {
-					// The attract loop is always zh and standard; draw the others anyway.
-					r.s.lang, r.s.elderly = map[string]string{"en": "en"}[m.name], m.name == "zh-elderly"
-					if r.s.lang == "" {
-						r.s.lang = "zh"
-					}
-				} else {
-					r.mode = m.set
-					r.start()
-				}
+				setMode(r, name, mi)
 				paths[name](r)
 				sc, mode := r.s.View()
 				img, _ := rend.Render(sc, mode)

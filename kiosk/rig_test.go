@@ -45,6 +45,7 @@ type fakeTaker struct {
 	n        int
 	held     map[string]queue.Ticket
 	onTake   func()
+	green    bool // every new ticket is in the green channel, whatever the request says
 }
 
 func (f *fakeTaker) Take(_ context.Context, req queue.IssueRequest, name string) (Taken, error) {
@@ -72,6 +73,9 @@ func (f *fakeTaker) Take(_ context.Context, req queue.IssueRequest, name string)
 		f.n++
 		t = queue.Ticket{Number: fmt.Sprintf("%s%03d", req.Category, f.n), Category: req.Category, State: queue.Waiting,
 			Source: req.Source, IDHash: req.IDHash, AppointmentID: req.AppointmentID, Priority: req.Priority}
+		if f.green {
+			t.Priority = queue.PriorityGreen
+		}
 		if key != "" {
 			f.held[key] = t
 		}
@@ -231,11 +235,11 @@ func (r *rig) zh(key string, args ...any) string { return r.cat.T("zh", key, arg
 
 // texts is every string of a screen a citizen can read.
 func texts(sc ui.Screen) []string {
-	out := []string{sc.Title, sc.Subtitle, sc.Status.Hall, sc.Status.OfflineText}
+	out := []string{sc.Title, sc.Subtitle, sc.Status.Hall, sc.Status.OfflineText, sc.Status.StaffCalled}
 	for _, b := range sc.Actions {
 		out = append(out, b.Label)
 	}
-	for _, w := range sc.Body {
+	for _, w := range widgets(sc.Body) {
 		switch w := w.(type) {
 		case ui.Text:
 			out = append(out, w.Text)
@@ -255,6 +259,7 @@ func texts(sc ui.Screen) []string {
 			out = append(out, w.Content, w.Caption)
 		case ui.Progress:
 			out = append(out, w.Label)
+
 		case ui.List:
 			for _, it := range w.Items {
 				out = append(out, it.Title, it.Detail)
@@ -293,8 +298,22 @@ func tile(sc ui.Screen, id string) (ui.Tile, bool) {
 	return ui.Tile{}, false
 }
 
+// widgets is a screen's body with the widgets of its columns in line.
+func widgets(ws []ui.Widget) []ui.Widget {
+	var out []ui.Widget
+	for _, w := range ws {
+		out = append(out, w)
+		if c, ok := w.(ui.Columns); ok {
+			for _, col := range c.Cols {
+				out = append(out, widgets(col)...)
+			}
+		}
+	}
+	return out
+}
+
 func widget[W ui.Widget](sc ui.Screen) (W, bool) {
-	for _, w := range sc.Body {
+	for _, w := range widgets(sc.Body) {
 		if w, ok := w.(W); ok {
 			return w, true
 		}

@@ -2,6 +2,7 @@ package kiosk
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hallkiosk/hallkiosk/queue"
@@ -22,9 +23,10 @@ func (s *Session) View() (ui.Screen, ui.Mode) {
 	if s.d.Online != nil && !s.d.Online() {
 		sc.Status.Offline, sc.Status.OfflineText = true, s.tr("status.offline")
 	}
-	helping := s.helping(now)
-	if helping && !s.elderly {
-		sc.Body = append(sc.Body, ui.Notice{Kind: ui.NoticeSuccess, Text: s.tr("help.coming")})
+	if s.helping(now) {
+		// In the status bar, beside the clock: on every screen and in every mode, without
+		// pushing the screen's content away (and the voice says it).
+		sc.Status.StaffCalled = s.tr("help.coming")
 	}
 	if s.cardFailed {
 		sc.Body = append(sc.Body, ui.Notice{Kind: ui.NoticeWarning, Text: s.tr("card.failed")})
@@ -53,11 +55,6 @@ func (s *Session) View() (ui.Screen, ui.Mode) {
 	case ScreenApptEarly, ScreenApptLate, ScreenApptUnknown, ScreenApptUsed:
 		s.apptProblem(&sc)
 	}
-	if helping && s.elderly {
-		// No room for a notice on an elderly screen: the confirmation takes the
-		// subtitle's place (and the voice says it).
-		sc.Subtitle = s.tr("help.coming")
-	}
 	sc.Actions = s.actions()
 	if !s.moreUntil.IsZero() {
 		left := max(0, int((s.moreUntil.Sub(now)+time.Second-1)/time.Second))
@@ -69,23 +66,42 @@ func (s *Session) View() (ui.Screen, ui.Mode) {
 	return sc, ui.Mode{Lang: s.lang, Elderly: s.elderly}
 }
 
-// instruction is the screen's main instruction, what the voice says in elderly mode: the
-// prompt's title, the subtitle, the first notice, or the title. None of them ever holds a
-// name or an ID number.
+// instruction is what the voice says in elderly mode: the prompt's title; or the staff
+// call's confirmation, the first warning or error, then the subtitle (or the first notice,
+// or the title). None of them ever holds a name or an ID number.
 func (s *Session) instruction() string {
 	sc, _ := s.View()
-	switch {
-	case sc.Modal != nil:
+	if sc.Modal != nil {
 		return sc.Modal.Title
-	case sc.Subtitle != "":
-		return sc.Subtitle
+	}
+	// A staff call's confirmation is said first: the citizen just asked for it, and it is in
+	// the status bar, not the body. Then a warning or an error (a card that did not read, a
+	// ticket that did not print): errors come as voice as well as text. Then what to do.
+	var said []string
+	if sc.Status.StaffCalled != "" {
+		said = append(said, sc.Status.StaffCalled)
 	}
 	for _, w := range sc.Body {
-		if n, ok := w.(ui.Notice); ok {
-			return n.Text
+		if n, ok := w.(ui.Notice); ok && (n.Kind == ui.NoticeWarning || n.Kind == ui.NoticeError) {
+			said = append(said, n.Text)
+			break
 		}
 	}
-	return sc.Title
+	switch {
+	case sc.Subtitle != "":
+		said = append(said, sc.Subtitle)
+	case len(said) == 0:
+		for _, w := range sc.Body {
+			if n, ok := w.(ui.Notice); ok {
+				said = append(said, n.Text)
+				break
+			}
+		}
+	}
+	if len(said) == 0 {
+		said = append(said, sc.Title)
+	}
+	return strings.Join(said, " ")
 }
 
 func (s *Session) helping(now time.Time) bool {
@@ -122,9 +138,11 @@ func (s *Session) actions() []ui.Button {
 	default:
 		out = append(out, ui.Button{ID: "home", Label: s.tr("action.home"), Kind: ui.ButtonSecondary})
 	}
+	// Both stay working over the "need more time?" prompt: a citizen stuck at it can read it
+	// in the other language, and can always call staff.
 	return append(out,
-		ui.Button{ID: "lang", Label: s.tr("action.lang"), Kind: ui.ButtonSecondary},
-		ui.Button{ID: "help", Label: s.tr("action.help"), Kind: ui.ButtonDanger})
+		ui.Button{ID: "lang", Label: s.tr("action.lang"), Kind: ui.ButtonSecondary, Modeless: true},
+		ui.Button{ID: "help", Label: s.tr("action.help"), Kind: ui.ButtonDanger, Modeless: true})
 }
 
 func (s *Session) attract(sc *ui.Screen) {
@@ -220,17 +238,13 @@ func (s *Session) cardScreen(sc *ui.Screen) {
 		ui.Buttons{Items: []ui.Button{{ID: "skip", Label: s.tr("card.skip"), Kind: ui.ButtonSecondary}}})
 }
 
-// number is the big ticket number with its category (and a label above it, where there is
-// room for one).
+// number is the big ticket number under its label, with its category.
 func (s *Session) number(label string) []ui.Widget {
 	t := s.taken.Ticket
-	var out []ui.Widget
-	if !s.elderly {
-		out = append(out, ui.Text{Text: label, Align: ui.AlignCenter})
-	}
-	return append(out,
+	return []ui.Widget{
+		ui.Text{Text: label, Align: ui.AlignCenter},
 		ui.Text{Text: t.Number, Size: ui.TextHuge, Align: ui.AlignCenter, Bold: true},
-		ui.Text{Text: s.categoryName(t.Category), Size: ui.TextLarge, Align: ui.AlignCenter})
+		ui.Text{Text: s.categoryName(t.Category), Size: ui.TextLarge, Align: ui.AlignCenter}}
 }
 
 func (s *Session) ahead() ui.Widget {
@@ -247,17 +261,26 @@ func (s *Session) qr() ui.Widget {
 	if s.cfg.TicketQR != "" {
 		content = fmt.Sprintf(s.cfg.TicketQR, content)
 	}
-	return ui.QR{Content: content, Caption: s.tr("done.qr")}
+	return ui.QR{Content: content, Caption: s.tr("done.qr"), MinMM: 25}
 }
 
-// ticketScreen is a ticket that printed: new, already held, or an appointment's.
+// ticketScreen is a ticket that printed: new, already held, or an appointment's. It stands
+// in the middle of the body.
 func (s *Session) ticketScreen(sc *ui.Screen) {
+	sc.Body = append(sc.Body, ui.Spacer{Flex: true})
+	defer func() { sc.Body = append(sc.Body, ui.Spacer{Flex: true}) }()
 	switch s.screen {
 	case ScreenTicketDone:
 		sc.Title, sc.Subtitle = s.tr("done.title"), s.tr("done.subtitle")
 	case ScreenExisting:
 		sc.Title, sc.Subtitle = s.tr("existing.title"), s.tr("existing.subtitle")
-		sc.Body = append(sc.Body, ui.Notice{Kind: ui.NoticeInfo, Text: s.tr("existing.note")})
+		if s.elderly {
+			// The note says again what the title says: in the elderly type it goes on the
+			// subtitle's second line rather than in a box the number would not fit under.
+			sc.Subtitle = s.tr("existing.subtitle.elderly")
+		} else {
+			sc.Body = append(sc.Body, ui.Notice{Kind: ui.NoticeInfo, Text: s.tr("existing.note")})
+		}
 	case ScreenApptDone:
 		sc.Title, sc.Subtitle = s.tr("apptdone.title"), s.tr("apptdone.subtitle")
 		if s.appt != nil && s.appt.NameMasked != "" {
@@ -267,25 +290,25 @@ func (s *Session) ticketScreen(sc *ui.Screen) {
 	if s.taken == nil {
 		return
 	}
-	sc.Body = append(sc.Body, s.number(s.tr("done.your_number"))...)
+	// The number beside the place in the queue and the QR code: stacked in one column they
+	// would not fit the elderly type.
+	place := []ui.Widget{s.ahead(), s.qr()}
+	sc.Body = append(sc.Body, ui.Columns{Cols: [][]ui.Widget{s.number(s.tr("done.your_number")), place}})
 	if s.taken.Ticket.Priority == queue.PriorityGreen {
 		sc.Body = append(sc.Body, ui.Notice{Kind: ui.NoticeSuccess, Text: s.tr("done.green")})
-	}
-	sc.Body = append(sc.Body, s.ahead())
-	if !s.elderly {
-		// The elderly type scale has no room left for it; the paper ticket has one.
-		sc.Body = append(sc.Body, s.qr())
 	}
 }
 
 // printFailed is a ticket that did not print: a new one, ended so it is never called; one
 // the citizen already held, which stands; or one the kiosk could not end either.
+// The number stands beside what to do with it, in the middle of the body.
 func (s *Session) printFailed(sc *ui.Screen) {
+	sc.Body = append(sc.Body, ui.Spacer{Flex: true})
+	defer func() { sc.Body = append(sc.Body, ui.Spacer{Flex: true}) }()
 	if s.taken != nil && s.taken.Ticket.Existing && !s.taken.Cancelled {
 		sc.Title, sc.Subtitle = s.tr("failed.reprint.title"), s.tr("failed.reprint.subtitle")
-		sc.Body = append(sc.Body, ui.Notice{Kind: ui.NoticeInfo, Text: s.tr("failed.reprint.note")})
-		sc.Body = append(sc.Body, s.number(s.tr("failed.number"))...)
-		sc.Body = append(sc.Body, s.ahead())
+		sc.Body = append(sc.Body, ui.Notice{Kind: ui.NoticeInfo, Text: s.tr("failed.reprint.note")},
+			ui.Columns{Cols: [][]ui.Widget{s.number(s.tr("failed.number")), {s.ahead(), s.qr()}}})
 		return
 	}
 	sc.Title, sc.Subtitle = s.tr("failed.title"), s.tr("failed.subtitle")
@@ -294,10 +317,12 @@ func (s *Session) printFailed(sc *ui.Screen) {
 		note = s.tr("failed.open.note")
 	}
 	sc.Body = append(sc.Body, ui.Notice{Kind: ui.NoticeError, Text: note})
-	if s.taken != nil {
-		sc.Body = append(sc.Body, s.number(s.tr("failed.number"))...)
+	desk := ui.Text{Text: s.tr("failed.desk"), Align: ui.AlignCenter}
+	if s.taken == nil {
+		sc.Body = append(sc.Body, desk)
+		return
 	}
-	sc.Body = append(sc.Body, ui.Text{Text: s.tr("failed.desk"), Align: ui.AlignCenter})
+	sc.Body = append(sc.Body, ui.Columns{Cols: [][]ui.Widget{s.number(s.tr("failed.number")), {desk}}})
 }
 
 func (s *Session) ticketError(sc *ui.Screen) {

@@ -266,8 +266,17 @@ func (s *Session) tick(now time.Time) {
 			s.end("done")
 		}
 	case now.Sub(s.lastInput) >= s.idle():
-		s.moreUntil = now.Add(s.cfg.MoreTime)
+		s.moreUntil = now.Add(s.moreTime())
 	}
+}
+
+// moreTime is how long the "need more time?" prompt waits for an answer: twice as long in
+// elderly mode, as the idle time is longer there.
+func (s *Session) moreTime() time.Duration {
+	if s.elderly {
+		return 2 * s.cfg.MoreTime
+	}
+	return s.cfg.MoreTime
 }
 
 func (s *Session) wake(now time.Time, screen string) {
@@ -280,14 +289,21 @@ func (s *Session) uiEvent(ctx context.Context, now time.Time, ev ui.Event) {
 		s.wake(now, ScreenHome)
 	}
 	if !s.moreUntil.IsZero() {
-		// Only the prompt's buttons count while it is up.
+		// Only the prompt's buttons count while it is up, and the two buttons that stay
+		// working beside it (ui.Button.Modeless): the language switch, to read the prompt
+		// in, and the staff call, which also answers it (someone is there, waiting).
 		switch {
 		case ev.Kind == ui.Tap && ev.ID == "more.yes":
 			s.moreUntil, s.lastInput = time.Time{}, now
+			return
 		case ev.Kind == ui.Tap && ev.ID == "more.no":
 			s.end("declined")
+			return
+		case ev.Kind == ui.Tap && ev.ID == "help":
+			s.moreUntil = time.Time{}
+		case ev.Kind != ui.Tap || ev.ID != "lang":
+			return
 		}
-		return
 	}
 	s.lastInput, s.touched = now, true
 	if ev.Kind != ui.Tap {
@@ -399,7 +415,7 @@ func (s *Session) speak() {
 		s.spoken = ""
 		return
 	}
-	key := fmt.Sprintf("%s/%s/%t/%d/%t", s.screen, s.lang, !s.moreUntil.IsZero(), s.page, s.helping(s.d.Clock.Now()))
+	key := fmt.Sprintf("%s/%s/%t/%d/%t/%t", s.screen, s.lang, !s.moreUntil.IsZero(), s.page, s.helping(s.d.Clock.Now()), s.cardFailed)
 	if key == s.spoken {
 		return
 	}

@@ -18,9 +18,10 @@ func TestIdle(t *testing.T) {
 		name    string
 		elderly bool
 		idle    time.Duration
+		more    int // seconds the prompt waits
 	}{
-		{"standard", false, 60 * time.Second},
-		{"elderly", true, 180 * time.Second},
+		{"standard", false, 60 * time.Second, 20},
+		{"elderly", true, 180 * time.Second, 40},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRig(t)
@@ -36,12 +37,12 @@ func TestIdle(t *testing.T) {
 			}
 			r.advance(time.Second)
 			m := r.view().Modal
-			if m == nil || m.Title != r.zh("more.title") || m.Text != r.zh("more.text", 20) {
-				t.Fatalf("modal after %v = %+v; want the more-time prompt with 20 s", tc.idle, m)
+			if m == nil || m.Title != r.zh("more.title") || m.Text != r.zh("more.text", tc.more) {
+				t.Fatalf("modal after %v = %+v; want the more-time prompt with %d s", tc.idle, m, tc.more)
 			}
 			r.advance(5 * time.Second)
-			if m := r.view().Modal; m == nil || m.Text != r.zh("more.text", 15) {
-				t.Errorf("countdown = %+v; want 15 s", m)
+			if m := r.view().Modal; m == nil || m.Text != r.zh("more.text", tc.more-5) {
+				t.Errorf("countdown = %+v; want %d s", m, tc.more-5)
 			}
 			// Device events and taps outside the prompt change nothing while it is up.
 			r.do(CardPlaced{IDNumber: testID, Name: testName})
@@ -55,7 +56,7 @@ func TestIdle(t *testing.T) {
 				t.Fatal("prompt still up after more.yes")
 			}
 			r.advance(tc.idle)
-			r.advance(19 * time.Second)
+			r.advance(time.Duration(tc.more-1) * time.Second)
 			r.want(ScreenCard)
 			r.advance(time.Second)
 			r.want(ScreenAttract)
@@ -126,6 +127,11 @@ func TestElderly(t *testing.T) {
 		t.Errorf("after the language switch the voice said %q", last)
 	}
 	r.tap("cat:J")
+	// A card that did not read is said, not only shown, then what to do.
+	r.do(CardFailed{})
+	if last := r.voice.said[len(r.voice.said)-1]; !strings.HasPrefix(last, "en:"+r.cat.T("en", "card.failed")) {
+		t.Errorf("after a failed card read the voice said %q; want the failure first", last)
+	}
 	r.do(CardPlaced{IDNumber: testID, Name: testName})
 	r.want(ScreenTicketDone)
 	for _, said := range r.voice.said {

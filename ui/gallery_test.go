@@ -46,7 +46,7 @@ func actions(m Mode) []Button {
 	return []Button{
 		{ID: "back", Label: lang(m, "返回", "Back"), Kind: ButtonSecondary},
 		{ID: "home", Label: lang(m, "首页", "Home"), Kind: ButtonSecondary},
-		{ID: "staff", Label: lang(m, "呼叫工作人员", "Call staff"), Kind: ButtonDanger},
+		{ID: "staff", Label: lang(m, "呼叫工作人员", "Call staff"), Kind: ButtonDanger, Modeless: true},
 		{ID: "elderly", Label: lang(m, "长辈模式", "Large text"), Kind: ButtonPrimary},
 	}
 }
@@ -61,6 +61,11 @@ func gallery(m Mode) []Screen {
 		{ID: "cat.cert", Title: lang(m, "证照打印", "Certificate printing"), Disabled: true, Reason: lang(m, "打印机缺纸，请到 3 号窗口办理", "Printer out of paper: please go to window 3")},
 		{ID: "cat.housing", Title: lang(m, "公积金", "Housing fund"), Detail: lang(m, "等候 1 人", "1 waiting")},
 	}}
+	if m.Elderly {
+		// The elderly type fits four tiles a page (as the kiosk pages them): keep the
+		// disabled one among them.
+		tiles.Items = []Tile{tiles.Items[0], tiles.Items[1], tiles.Items[4], tiles.Items[5]}
+	}
 	home := Screen{
 		Name:     "gallery.home",
 		Status:   status(m, false),
@@ -147,7 +152,36 @@ func gallery(m Mode) []Screen {
 			},
 		},
 	}
-	return []Screen{home, list, notices, keypad, ticket, pin}
+	return []Screen{home, list, notices, keypad, ticket, pin, longTiles(m)}
+}
+
+// longTiles has categories with the long names real halls give them: the titles wrap to
+// two or three lines, never cut.
+func longTiles(m Mode) Screen {
+	names := []struct{ zh, en string }{
+		{"不动产登记与抵押权变更登记", "Real estate registration and mortgage changes"},
+		{"社会保险参保登记及缴费基数申报", "Social insurance enrolment and contributions"},
+		{"出入境证件办理（护照、港澳通行证）", "Exit and entry documents (passports, travel permits)"},
+		{"企业开办一件事（营业执照、公章、发票）", "Business start-up in one go (licence, seal, invoices)"},
+		{"住房公积金提取与贷款", "Housing provident fund withdrawals and loans"},
+		{"户籍迁移与居民身份证办理", "Household moves and resident ID cards"},
+	}
+	cols := 3
+	if m.Elderly {
+		names, cols = names[:4], 2
+	}
+	var items []Tile
+	for i, n := range names {
+		items = append(items, Tile{ID: "long." + strconv.Itoa(i), Title: lang(m, n.zh, n.en),
+			Detail: lang(m, "等候 "+strconv.Itoa(i)+" 人", strconv.Itoa(i)+" waiting")})
+	}
+	return Screen{
+		Name:    "gallery.tiles_long",
+		Status:  status(m, false),
+		Title:   lang(m, "请选择办理的业务", "Choose a service"),
+		Body:    []Widget{Tiles{Columns: cols, Items: items}},
+		Actions: actions(m),
+	}
 }
 
 // busiest is the heaviest screen to repaint: 8 tiles, a 12-item list, status and 4 actions.

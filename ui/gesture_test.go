@@ -96,14 +96,20 @@ func TestGesturesOnRenderedModal(t *testing.T) {
 	s.Modal = nil
 	_, under := r.Render(s, m)
 	_, over := r.Render(withModal, m)
+	modeless := map[string]bool{}
+	for _, b := range s.Actions {
+		modeless[b.ID] = b.Modeless
+	}
 	var g Gestures
 	for _, tg := range under.Targets {
 		c := tg.Rect.Min.Add(tg.Rect.Max).Div(2)
 		evs := append(g.Feed(down(c.X, c.Y), over), g.Feed(up(c.X, c.Y), over)...)
-		for _, e := range evs {
-			if e.Kind == Tap && e.ID == tg.ID {
-				t.Errorf("tap on %q went through the modal", tg.ID)
-			}
+		tapped := slices.ContainsFunc(evs, func(e Event) bool { return e.Kind == Tap && e.ID == tg.ID })
+		switch {
+		case tapped && !modeless[tg.ID]:
+			t.Errorf("tap on %q went through the modal", tg.ID)
+		case !tapped && modeless[tg.ID]:
+			t.Errorf("tap on the modeless %q did nothing over the modal", tg.ID)
 		}
 	}
 }

@@ -50,10 +50,14 @@ type Target struct {
 	Offset, Max int
 }
 
-// Layout is what the renderer drew where: the touch targets of one frame, topmost last.
+// Layout is what the renderer drew where: the touch targets of one frame, topmost last,
+// and what it could not draw as asked.
 type Layout struct {
 	Size    image.Point
 	Targets []Target
+	// Faults are the frame's defects: content cut off, text shortened, targets too small
+	// (see Err). A frame with faults is still drawn as well as it can be.
+	Faults []Fault
 }
 
 // Hit returns the topmost target containing p.

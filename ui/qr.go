@@ -27,7 +27,8 @@ func (q *qrCache) get(content string) [][]bool {
 }
 
 // qrScale returns the module size in pixels (the whole number nearest to SizeMM, default
-// 35 mm, over the modules) and the side of the drawn code, quiet zone included.
+// 35 mm, over the modules, or less while the body is short of room) and the side of the
+// drawn code, quiet zone included.
 func (r *Renderer) qrScale(v QR) (scale, side int) {
 	mm := v.SizeMM
 	if mm <= 0 {
@@ -39,7 +40,11 @@ func (r *Renderer) qrScale(v QR) (scale, side int) {
 		return 0, want
 	}
 	n := len(bits)
-	scale = max((want+n/2)/n, 1)
+	scale = (want + n/2) / n
+	if r.qrLimit > 0 { // the body is short of room (see shrinkQR)
+		scale = min(scale, r.qrLimit/n)
+	}
+	scale = max(scale, 1)
 	return scale, scale * n
 }
 

@@ -25,6 +25,10 @@ type Renderer struct {
 	p    *palette
 	mode Mode
 	l    *Layout
+	// stackGap is the gap between stacked widgets, qrLimit the largest QR side and keyLimit
+	// the largest keypad key height in pixels (0: none): what body chose to make its
+	// widgets fit.
+	stackGap, qrLimit, keyLimit int
 
 	icons map[iconKey]icon
 	qr    qrCache
@@ -38,14 +42,15 @@ func NewRenderer(f *Fonts, o Options) *Renderer {
 	return &Renderer{fonts: f, opt: o, icons: map[iconKey]icon{}}
 }
 
-// Render draws s into a new image of Options.Size and returns it with its touch targets.
+// Render draws s into a new image of Options.Size and returns it with its touch targets and
+// faults (Layout.Err).
 func (r *Renderer) Render(s Screen, m Mode) (*image.RGBA, *Layout) {
 	img := image.NewRGBA(image.Rectangle{Max: r.opt.Size})
 	return img, r.RenderInto(img, s, m)
 }
 
 // RenderInto draws s over all of dst (whose bounds must start at 0, 0), reusing its pixels,
-// and returns the touch targets.
+// and returns the touch targets and faults.
 func (r *Renderer) RenderInto(dst *image.RGBA, s Screen, m Mode) *Layout {
 	size := dst.Bounds().Size()
 	if size.X <= 0 || size.Y <= 0 {
@@ -59,23 +64,34 @@ func (r *Renderer) RenderInto(dst *image.RGBA, s Screen, m Mode) *Layout {
 		r.p = &contrastPalette
 	}
 	r.l = &Layout{Size: size}
+	r.stackGap, r.qrLimit, r.keyLimit = r.m.gap, 0, 0
 	mt, p := r.m, r.p
 
 	r.c.fill(dst.Bounds(), p.bg)
 	y := r.statusBar(s.Status, size.X)
-	y = r.titles(s, y+mt.gap, size.X) + mt.gap
+	y = r.titles(s, y+mt.edge, size.X) + mt.edge
 
-	barH := mt.target + 2*mt.mm(2.5)
-	body := image.Rect(mt.pad, y, size.X-mt.pad, size.Y-barH-mt.gap)
+	barH := mt.target + 2*mt.barPad
+	body := image.Rect(mt.pad, y, size.X-mt.pad, size.Y-barH-mt.edge)
 	restore := r.c.withClip(body)
 	r.body(s.Body, body)
 	restore()
-	r.actionBar(s.Actions, image.Rect(0, size.Y-barH, size.X, size.Y))
+	bar := image.Rect(0, size.Y-barH, size.X, size.Y)
+	rects := r.actionBar(s.Actions, bar)
 
 	if s.Modal != nil {
 		r.l.Targets = r.l.Targets[:0]
 		r.c.fill(dst.Bounds(), p.dim)
-		r.modal(s.Modal, size)
+		// The staff call (and the language switch) stay lit and working: a citizen stuck
+		// at the prompt can still get help. The prompt then keeps clear of the bar.
+		room := dst.Bounds()
+		for i, b := range s.Actions {
+			if b.Modeless {
+				r.button(b, rects[i])
+				room.Max.Y = bar.Min.Y
+			}
+		}
+		r.modal(s.Modal, room)
 	}
 	l := r.l
 	r.c.dst, r.l = nil, nil
@@ -88,25 +104,38 @@ func (r *Renderer) style(px int, bold bool, col color.RGBA) textStyle {
 	return textStyle{face: r.fonts.face(px, bold, prop), lineH: r.m.lineH(px), col: col}
 }
 
-// addTarget records a touch target clipped to what is visible; a sliver smaller than a
-// finger is dropped, since a tap on it would as likely land on its neighbour.
+// addTarget records a touch target clipped to what is visible. One smaller than a finger
+// still takes taps but is a SmallTarget fault; one wholly cut off is no target (the
+// Overflow fault of its container says so).
 func (r *Renderer) addTarget(t Target) {
 	t.Rect = t.Rect.Intersect(r.c.clip)
-	least := r.m.mm(minTargetMM)
-	if !t.List && (t.Rect.Dx() < least || t.Rect.Dy() < least) {
-		return
-	}
 	if t.Rect.Empty() {
 		return
+	}
+	least := r.m.mm(minTargetMM)
+	if !t.List && (t.Rect.Dx() < least || t.Rect.Dy() < least) {
+		r.fault(SmallTarget, t.ID, t.Rect, least-min(t.Rect.Dx(), t.Rect.Dy()))
 	}
 	r.l.Targets = append(r.l.Targets, t)
 }
 
-// statusBar draws the top strip and returns its bottom.
+// para draws a paragraph of at most maxLines lines and reports a Truncated fault naming
+// what when it had to be cut.
+func (r *Renderer) para(st textStyle, rect image.Rectangle, s string, align Align, maxLines int, what string) int {
+	h, cut := r.c.paragraph(st, rect, s, align, maxLines)
+	if cut {
+		r.fault(Truncated, what, rect, 0)
+	}
+	return h
+}
+
+// statusBar draws the top strip and returns its bottom: the hall on the left; on the right
+// the clock, the staff-call confirmation and the offline badge. The badges take the room
+// they need (the offline one is shortened if it must be); the hall's name takes the rest.
 func (r *Renderer) statusBar(sb StatusBar, w int) int {
 	mt, p := r.m, r.p
 	st := r.style(mt.small, true, p.statusText)
-	h := max(mt.mm(11), st.lineH+2*mt.mm(1.5))
+	h := max(mt.mm(11), st.lineH+2*mt.mm(1))
 	r.c.fill(image.Rect(0, 0, w, h), p.statusBg)
 	ty := (h - st.lineH) / 2
 	right := w - mt.pad
@@ -118,18 +147,31 @@ func (r *Renderer) statusBar(sb StatusBar, w int) int {
 		right -= mt.gap * 2
 	}
 	left := mt.pad
-	if sb.Offline {
-		bst := r.style(mt.small, true, p.offlineText)
-		ic := bst.face.px
-		maxW := (right - left) * 2 / 3
-		text := bst.face.ellipsize(sb.OfflineText, maxW-ic-3*mt.mm(1.5))
-		bw := ic + 3*mt.mm(1.5) + bst.face.width(text)
-		bh := min(h-2*mt.mm(1), bst.lineH+mt.mm(1))
+	ic := st.face.px
+	pad := mt.mm(1.5)
+	badgeW := func(text string) int { return ic + 3*pad + st.face.width(text) }
+	badge := func(kind iconKind, text string, bg, fg, icol color.RGBA) {
+		bw := badgeW(text)
+		bh := min(h-2*mt.mm(1), st.lineH+mt.mm(1))
 		br := image.Rect(right-bw, (h-bh)/2, right, (h-bh)/2+bh)
-		r.c.roundRect(br, bh/2, p.offlineBg)
-		r.drawIcon(iconBlocked, image.Pt(br.Min.X+mt.mm(1.5), br.Min.Y+(bh-ic)/2), ic, p.offlineText, p.offlineBg)
-		r.c.drawString(bst, br.Min.X+ic+2*mt.mm(1.5), br.Min.Y+(bh-bst.lineH)/2, text)
+		r.c.roundRect(br, bh/2, bg)
+		r.drawIcon(kind, image.Pt(br.Min.X+pad, br.Min.Y+(bh-ic)/2), ic, icol, bg)
+		r.c.drawString(textStyle{face: st.face, lineH: st.lineH, col: fg}, br.Min.X+ic+2*pad, br.Min.Y+(bh-st.lineH)/2, text)
 		right = br.Min.X - mt.gap
+	}
+	if sb.StaffCalled != "" {
+		if badgeW(sb.StaffCalled) > right-left {
+			r.fault(Truncated, "status: staff called", image.Rect(left, 0, right, h), 0)
+		}
+		badge(iconSuccess, st.face.ellipsize(sb.StaffCalled, right-left-ic-3*pad), p.noticeBg[NoticeSuccess], p.noticeText, p.noticeFg[NoticeSuccess])
+	}
+	if sb.Offline && right > left {
+		text := sb.OfflineText
+		if badgeW(text) > right-left {
+			r.fault(Truncated, "status: offline", image.Rect(left, 0, right, h), 0)
+			text = st.face.ellipsize(text, right-left-ic-3*pad)
+		}
+		badge(iconBlocked, text, p.offlineBg, p.offlineText, p.offlineText)
 	}
 	if sb.Hall != "" && right > left {
 		r.c.drawString(st, left, ty, st.face.ellipsize(sb.Hall, right-left))
@@ -143,14 +185,14 @@ func (r *Renderer) titles(s Screen, y, w int) int {
 	area := image.Rect(mt.pad, y, w-mt.pad, y)
 	if s.Title != "" {
 		st := r.style(mt.title, true, p.title)
-		area.Max.Y = y + st.lineH
-		y += r.c.paragraph(st, area, s.Title, AlignCenter, 1)
+		area.Max.Y = y + 2*st.lineH
+		y += r.para(st, area, s.Title, AlignCenter, 2, "title")
 	}
 	if s.Subtitle != "" {
 		st := r.style(mt.body, false, p.muted)
 		area.Min.Y = y
 		area.Max.Y = y + 2*st.lineH
-		y += r.c.paragraph(st, area, s.Subtitle, AlignCenter, 2)
+		y += r.para(st, area, s.Subtitle, AlignCenter, 2, "subtitle")
 	}
 	return y
 }
@@ -178,16 +220,20 @@ func (r *Renderer) button(b Button, rect image.Rectangle) {
 		st = r.style(mt.small, true, fg)
 	}
 	label := st.face.ellipsize(b.Label, room)
+	if label != b.Label {
+		r.fault(Truncated, b.ID, rect, 0)
+	}
 	r.c.drawString(st, rect.Min.X+(rect.Dx()-st.face.width(label))/2, rect.Min.Y+(rect.Dy()-st.lineH)/2, label)
 	r.addTarget(Target{ID: b.ID, Rect: rect})
 }
 
-// buttonRow lays bs out in a centred row inside area, all of area's height, and draws them.
-// Buttons keep their natural widths when they fit and share the row equally when not.
-func (r *Renderer) buttonRow(bs []Button, area image.Rectangle, uniform bool) {
+// buttonRow lays bs out in a centred row inside area, all of area's height, draws them and
+// returns their rectangles. Buttons keep their natural widths when they fit and share the
+// row equally when not.
+func (r *Renderer) buttonRow(bs []Button, area image.Rectangle, uniform bool) []image.Rectangle {
 	n := len(bs)
 	if n == 0 {
-		return
+		return nil
 	}
 	gap := r.m.gap
 	ws := make([]int, n)
@@ -211,24 +257,28 @@ func (r *Renderer) buttonRow(bs []Button, area image.Rectangle, uniform bool) {
 		total = each*n + (n-1)*gap
 	}
 	x := area.Min.X + (area.Dx()-total)/2
+	rects := make([]image.Rectangle, n)
 	for i, b := range bs {
-		r.button(b, image.Rect(x, area.Min.Y, x+ws[i], area.Max.Y))
+		rects[i] = image.Rect(x, area.Min.Y, x+ws[i], area.Max.Y)
+		r.button(b, rects[i])
 		x += ws[i] + gap
 	}
+	return rects
 }
 
-// actionBar draws the bottom bar.
-func (r *Renderer) actionBar(bs []Button, area image.Rectangle) {
+// actionBar draws the bottom bar and returns where each button went.
+func (r *Renderer) actionBar(bs []Button, area image.Rectangle) []image.Rectangle {
 	mt, p := r.m, r.p
 	r.c.fill(area, p.surface)
 	r.c.hline(area.Min.X, area.Max.X, area.Min.Y, max(mt.bw, 1), p.border)
-	inner := image.Rect(area.Min.X+mt.pad, area.Min.Y+mt.mm(2.5), area.Max.X-mt.pad, area.Max.Y-mt.mm(2.5))
-	r.buttonRow(bs, inner, true)
+	inner := image.Rect(area.Min.X+mt.pad, area.Min.Y+mt.barPad, area.Max.X-mt.pad, area.Max.Y-mt.barPad)
+	return r.buttonRow(bs, inner, true)
 }
 
-// modal draws the dialog box centred on the dimmed screen.
-func (r *Renderer) modal(md *Modal, size image.Point) {
+// modal draws the dialog box centred in room on the dimmed screen.
+func (r *Renderer) modal(md *Modal, room image.Rectangle) {
 	mt, p := r.m, r.p
+	size := room.Size()
 	w := min(size.X-4*mt.pad, mt.mm(190))
 	if mt.elderly {
 		w = min(size.X-2*mt.pad, mt.mm(230))
@@ -244,8 +294,12 @@ func (r *Renderer) modal(md *Modal, size image.Point) {
 		h += paragraphHeight(bst, tw, md.Text, 0) + mt.gap
 	}
 	h += mt.gap + mt.target + mt.pad
-	h = min(h, size.Y-2*mt.mm(2))
-	box := image.Rect((size.X-w)/2, (size.Y-h)/2, (size.X+w)/2, (size.Y+h)/2)
+	if most := size.Y - 2*mt.mm(2); h > most {
+		r.fault(Overflow, "modal", room, h-most)
+		h = most
+	}
+	o := room.Min
+	box := image.Rect(o.X+(size.X-w)/2, o.Y+(size.Y-h)/2, o.X+(size.X+w)/2, o.Y+(size.Y+h)/2)
 	r.c.box(box, 2*mt.rad, p.surface, p.border, mt.bw)
 	restore := r.c.withClip(box)
 	defer restore()
@@ -256,7 +310,7 @@ func (r *Renderer) modal(md *Modal, size image.Point) {
 	restoreText := r.c.withClip(tr)
 	if md.Title != "" {
 		tr.Min.Y = y
-		y += r.c.paragraph(tst, tr, md.Title, AlignCenter, 2) + mt.gap
+		y += r.para(tst, tr, md.Title, AlignCenter, 2, "modal title") + mt.gap
 	}
 	if md.Text != "" {
 		tr.Min.Y = y

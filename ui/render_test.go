@@ -20,6 +20,21 @@ var goldenModes = []struct {
 	{"zh", Mode{Lang: "zh"}},
 	{"en", Mode{Lang: "en"}},
 	{"zh-elderly", Mode{Lang: "zh", Elderly: true}},
+	{"en-elderly", Mode{Lang: "en", Elderly: true}},
+}
+
+// panels are the screens a kiosk is built with, from the default 1280x800 at 96 DPI
+// (339x212 mm) up to a 27" 4K panel. A smaller panel (a 13" 1920x1080 at 160 DPI is
+// 305x171 mm) has no room for the elderly type and its 18 mm targets.
+var panels = []struct {
+	size image.Point
+	dpi  float64
+}{
+	{image.Pt(1280, 800), 96},
+	{image.Pt(1280, 1024), 96},
+	{image.Pt(1920, 1080), 96},
+	{image.Pt(1920, 1080), 120},
+	{image.Pt(3840, 2160), 160},
 }
 
 // TestGolden renders the widget gallery and compares it with testdata/golden. The goldens
@@ -106,19 +121,40 @@ func absDiff(a, b uint32) int {
 	return int(b - a)
 }
 
-// TestLayoutInvariants checks every gallery screen at two DPIs and three modes: targets are
-// at least 15 mm, inside the frame, and never overlap (a list's own target contains its rows).
+// TestLayoutInvariants checks every gallery screen on every panel in every mode: targets
+// are at least 15 mm, inside the frame, and never overlap (a list's own target contains its
+// rows).
 func TestLayoutInvariants(t *testing.T) {
 	f := loadTestFonts(t)
-	for _, dpi := range []float64{96, 160} {
-		for _, size := range []image.Point{{1280, 800}, {1920, 1080}} {
-			r := NewRenderer(f, Options{Size: size, DPI: dpi})
-			minPx := minTargetMM / 25.4 * dpi
-			for _, gm := range goldenModes {
-				for _, s := range append(gallery(gm.mode), busiest()) {
-					_, l := r.Render(s, gm.mode)
-					where := fmt.Sprintf("%s %s %v dpi %v", s.Name, gm.name, size, dpi)
-					checkLayout(t, where, l, size, minPx)
+	for _, pn := range panels {
+		r := NewRenderer(f, Options{Size: pn.size, DPI: pn.dpi})
+		minPx := minTargetMM / 25.4 * pn.dpi
+		for _, gm := range goldenModes {
+			screens := gallery(gm.mode)
+			if !gm.mode.Elderly {
+				// Eight tiles and a list are a standard-mode benchmark: the kiosk pages its
+				// elderly tiles by four.
+				screens = append(screens, busiest())
+			}
+			for _, s := range screens {
+				_, l := r.Render(s, gm.mode)
+				where := fmt.Sprintf("%s %s %v dpi %v", s.Name, gm.name, pn.size, pn.dpi)
+				checkLayout(t, where, l, pn.size, minPx)
+			}
+		}
+	}
+}
+
+// TestGalleryFits: on every panel, in every mode, every gallery screen shows all it holds:
+// no frame faults (nothing cut off, no text shortened, no target too small).
+func TestGalleryFits(t *testing.T) {
+	f := loadTestFonts(t)
+	for _, pn := range panels {
+		r := NewRenderer(f, Options{Size: pn.size, DPI: pn.dpi})
+		for _, gm := range goldenModes {
+			for _, s := range gallery(gm.mode) {
+				if _, l := r.Render(s, gm.mode); l.Err() != nil {
+					t.Errorf("%s %s %v dpi %v:\n%v", s.Name, gm.name, pn.size, pn.dpi, l.Err())
 				}
 			}
 		}
@@ -127,19 +163,29 @@ func TestLayoutInvariants(t *testing.T) {
 
 func checkLayout(t *testing.T, where string, l *Layout, size image.Point, minPx float64) {
 	t.Helper()
+	for _, p := range layoutProblems(l, size, minPx) {
+		t.Errorf("%s: %s", where, p)
+	}
+}
+
+// layoutProblems lists what is wrong with l's targets in a frame of size: none at all, one
+// outside the frame, smaller than minPx (15 mm) on a side, without an ID, or overlapping
+// another; and every SmallTarget fault the renderer reported.
+func layoutProblems(l *Layout, size image.Point, minPx float64) []string {
+	var out []string
 	frame := image.Rectangle{Max: size}
 	if len(l.Targets) == 0 {
-		t.Errorf("%s: no targets", where)
+		out = append(out, "no targets")
 	}
 	for i, a := range l.Targets {
 		if !a.Rect.In(frame) {
-			t.Errorf("%s: target %q at %v is outside the frame", where, a.ID, a.Rect)
+			out = append(out, fmt.Sprintf("target %q at %v is outside the frame", a.ID, a.Rect))
 		}
 		if !a.List && (float64(a.Rect.Dx()) < minPx || float64(a.Rect.Dy()) < minPx) {
-			t.Errorf("%s: target %q is %dx%d px; want >= %.1f px (15 mm)", where, a.ID, a.Rect.Dx(), a.Rect.Dy(), minPx)
+			out = append(out, fmt.Sprintf("target %q is %dx%d px; want >= %.1f px (15 mm)", a.ID, a.Rect.Dx(), a.Rect.Dy(), minPx))
 		}
 		if a.ID == "" {
-			t.Errorf("%s: target at %v has no ID", where, a.Rect)
+			out = append(out, fmt.Sprintf("target at %v has no ID", a.Rect))
 		}
 		for _, b := range l.Targets[i+1:] {
 			if !a.Rect.Overlaps(b.Rect) {
@@ -148,9 +194,15 @@ func checkLayout(t *testing.T, where string, l *Layout, size image.Point, minPx 
 			if a.List && b.Rect.In(a.Rect) || b.List && a.Rect.In(b.Rect) {
 				continue
 			}
-			t.Errorf("%s: targets %q %v and %q %v overlap", where, a.ID, a.Rect, b.ID, b.Rect)
+			out = append(out, fmt.Sprintf("targets %q %v and %q %v overlap", a.ID, a.Rect, b.ID, b.Rect))
 		}
 	}
+	for _, f := range l.Faults {
+		if f.Kind == SmallTarget {
+			out = append(out, f.String())
+		}
+	}
+	return out
 }
 
 func TestLayoutContents(t *testing.T) {
@@ -186,8 +238,8 @@ func TestLayoutContents(t *testing.T) {
 	}
 	_, l = r.Render(g[5], m) // keypad without X, under a modal
 	got = ids(l)
-	if len(got) != 2 || got["more"].ID == "" || got["quit"].ID == "" {
-		t.Errorf("modal: targets %v; want only the modal's buttons", l.Targets)
+	if len(got) != 3 || got["more"].ID == "" || got["quit"].ID == "" || got["staff"].ID == "" {
+		t.Errorf("modal: targets %v; want only the modal's buttons and the modeless staff call", l.Targets)
 	}
 	s := g[5]
 	s.Modal = nil

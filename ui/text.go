@@ -144,6 +144,25 @@ func (fc *face) wrap(s string, maxW int) []span {
 	return breakLines(s, maxW, func(r rune) int { return fc.glyphLocked(r).adv })
 }
 
+// balance returns the narrowest width, down to half of maxW, at which s wraps to no more
+// than the n lines it takes at maxW. A title set at it has lines of even length rather
+// than a short last line (an orphaned ideograph, a lone word).
+func (fc *face) balance(s string, maxW, n int) int {
+	if n < 2 {
+		return maxW
+	}
+	lo, hi := maxW/2, maxW
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if len(fc.wrap(s, mid)) <= n {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return hi
+}
+
 // ellipsize shortens s to fit maxW pixels, ending it with "…" when cut.
 func (fc *face) ellipsize(s string, maxW int) string {
 	if fc.width(s) <= maxW {
@@ -208,8 +227,8 @@ func (c *canvas) drawLines(st textStyle, x0, y, w int, s string, lines []span, a
 }
 
 // paragraph wraps and draws s, at most maxLines lines (0: all; the last line kept gets an
-// ellipsis when text is cut), and returns the height used.
-func (c *canvas) paragraph(st textStyle, r image.Rectangle, s string, align Align, maxLines int) int {
+// ellipsis when text is cut), and returns the height used and whether the text was cut.
+func (c *canvas) paragraph(st textStyle, r image.Rectangle, s string, align Align, maxLines int) (int, bool) {
 	lines := st.face.wrap(s, r.Dx())
 	if maxLines > 0 && len(lines) > maxLines {
 		last := lines[maxLines-1]
@@ -221,9 +240,9 @@ func (c *canvas) paragraph(st textStyle, r image.Rectangle, s string, align Alig
 			x += (r.Dx() - st.face.width(rest)) / 2
 		}
 		c.drawString(st, x, r.Min.Y+h, rest)
-		return h + st.lineH
+		return h + st.lineH, true
 	}
-	return c.drawLines(st, r.Min.X, r.Min.Y, r.Dx(), s, lines, align)
+	return c.drawLines(st, r.Min.X, r.Min.Y, r.Dx(), s, lines, align), false
 }
 
 // paragraphHeight is the height paragraph would use.

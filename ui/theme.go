@@ -89,6 +89,8 @@ type metrics struct {
 	target  int // smallest touch target side
 	pad     int // screen margin
 	gap     int // between widgets
+	edge    int // between the body and the titles or the action bar
+	barPad  int // above and below the action bar's buttons
 	inner   int // padding inside boxes
 	rad     int // corner radius
 	bw      int // border width
@@ -126,11 +128,15 @@ func newMetrics(dpi float64, elderly bool) metrics {
 	m.huge = font(24)
 	m.pad = m.mm(5)
 	m.gap = m.mm(3)
+	m.edge, m.barPad = m.gap, m.mm(2.5)
 	m.inner = m.mm(3)
 	m.rad = m.mm(2)
 	m.bw = max(1, m.mm(0.3))
 	if elderly {
+		// Wider gaps between the larger widgets; the screen's frame gives back some of that
+		// height, which the larger type needs more.
 		m.gap = m.mm(4)
+		m.edge, m.barPad = m.mm(2), m.mm(1.5)
 		m.bw = max(2, m.mm(0.8))
 	}
 	return m

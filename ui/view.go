@@ -13,7 +13,9 @@ type Screen struct {
 	// Actions is the bottom bar (back, home, call staff, language, elderly mode), always visible
 	// and never scrolled away.
 	Actions []Button
-	Modal   *Modal // drawn over everything, dims the rest; only its buttons take input
+	// Modal is drawn over everything and dims the rest; only its buttons and the Actions
+	// marked Modeless take input while it is up.
+	Modal *Modal
 }
 
 // StatusBar is the strip at the top of every screen.
@@ -24,6 +26,10 @@ type StatusBar struct {
 	// OfflineText is the badge's words (e.g. "网络中断，部分业务暂不可用"); the badge is text with an
 	// icon, never colour alone.
 	OfflineText string
+	// StaffCalled is the confirmation that staff are on their way (e.g. "工作人员马上就来"),
+	// a badge with a check mark beside the clock; empty: none. It sits outside the body, so
+	// it never pushes a screen's content away.
+	StaffCalled string
 }
 
 // Mode is how a screen is drawn: the language only picks font features and line breaking (the
@@ -110,6 +116,9 @@ type Button struct {
 	ID    string
 	Label string
 	Kind  ButtonKind
+	// Modeless (in Screen.Actions) keeps the button lit and working while a Modal is up:
+	// the staff call and the language switch, which a citizen stuck at a prompt needs most.
+	Modeless bool
 }
 
 // Buttons is a row of buttons in the body.
@@ -148,6 +157,37 @@ type QR struct {
 	Content string
 	Caption string
 	SizeMM  float64 // 0: 35 mm
+	// MinMM is the smallest the code may shrink to when the body is short of room (a phone
+	// still reads 25 mm from a hand's length); 0: it never shrinks below SizeMM.
+	MinMM float64
+}
+
+// minMM is the side below which v does not shrink.
+func (v QR) minMM() float64 {
+	size := v.SizeMM
+	if size <= 0 {
+		size = 35
+	}
+	if v.MinMM <= 0 || v.MinMM > size {
+		return size
+	}
+	return v.MinMM
+}
+
+// Columns sets stacks of widgets side by side, e.g. a ticket's number beside its QR code.
+// Each column is laid out top to bottom like the body and centred vertically on the
+// tallest; Weights share the width (nil or short: 1 each). A List in a column needs a
+// Height.
+type Columns struct {
+	Cols    [][]Widget
+	Weights []int
+}
+
+func (c Columns) weight(i int) int {
+	if i < len(c.Weights) && c.Weights[i] > 0 {
+		return c.Weights[i]
+	}
+	return 1
 }
 
 // Progress is a progress bar, or a spinner-like indeterminate bar when Fraction < 0.
@@ -156,8 +196,13 @@ type Progress struct {
 	Fraction float64
 }
 
-// Spacer is vertical space in millimetres.
-type Spacer struct{ MM float64 }
+// Spacer is vertical space in millimetres. A Flex spacer in the body also takes an equal
+// share of the height the other widgets leave (none while a List fills it): one before and
+// one after the widgets centre them.
+type Spacer struct {
+	MM   float64
+	Flex bool
+}
 
 // Modal is a prompt over the screen.
 type Modal struct {
@@ -175,3 +220,4 @@ func (Keypad) widget()   {}
 func (QR) widget()       {}
 func (Progress) widget() {}
 func (Spacer) widget()   {}
+func (Columns) widget()  {}

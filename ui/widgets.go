@@ -5,52 +5,6 @@ import (
 	"strconv"
 )
 
-// body lays the widgets out top to bottom in area. Lists without a Height share what the
-// other widgets leave, and no list reaches below the body (so its scroll range is right);
-// when the widgets do not fit, the gaps between them shrink, and what still does not fit is
-// clipped at the body's bottom edge.
-func (r *Renderer) body(ws []Widget, area image.Rectangle) {
-	w := area.Dx()
-	hs := make([]int, len(ws))
-	fixed, autos := 0, 0
-	for i, wd := range ws {
-		if l, ok := wd.(List); ok && l.Height <= 0 {
-			hs[i] = -1
-			autos++
-			continue
-		}
-		hs[i] = r.measure(wd, w)
-		fixed += hs[i]
-	}
-	gap := r.m.gap
-	if n := len(ws) - 1; n > 0 {
-		if fixed+n*gap+autos*r.m.target > area.Dy() {
-			gap = r.m.mm(1)
-		}
-		fixed += n * gap
-	}
-	if autos > 0 {
-		share := max((area.Dy()-fixed)/autos, r.m.target)
-		for i, wd := range ws {
-			if hs[i] < 0 {
-				hs[i] = min(share, r.listContent(wd.(List), w))
-			}
-		}
-	}
-	y := area.Min.Y
-	for i, wd := range ws {
-		if y >= area.Max.Y {
-			break
-		}
-		h := hs[i]
-		if _, ok := wd.(List); ok && y+h > area.Max.Y {
-			h = area.Max.Y - y
-		}
-		r.draw(wd, image.Rect(area.Min.X, y, area.Max.X, y+h))
-		y += h + gap
-	}
-}
-
 // measure is the height of wd at width w.
 func (r *Renderer) measure(wd Widget, w int) int {
 	mt, p := r.m, r.p
@@ -62,9 +16,14 @@ func (r *Renderer) measure(wd Widget, w int) int {
 		ic := r.noticeIcon()
 		return max(ic, paragraphHeight(st, w-3*mt.inner-ic, v.Text, 0)) + 2*mt.inner
 	case Tiles:
-		cols, _, th := r.tileGrid(v, w)
-		rows := (len(v.Items) + cols - 1) / cols
-		return max(rows*th+(rows-1)*mt.gap, 0)
+		g := r.tileGrid(v, w)
+		h := 0
+		for _, rh := range g.rowH {
+			h += rh
+		}
+		return max(h+(len(g.rowH)-1)*mt.gap, 0)
+	case Columns:
+		return r.columnsHeight(v, w)
 	case Buttons:
 		if len(v.Items) == 0 {
 			return 0
@@ -95,6 +54,8 @@ func (r *Renderer) draw(wd Widget, rect image.Rectangle) {
 	switch v := wd.(type) {
 	case Text:
 		r.c.paragraph(r.textStyle(v), rect, v.Text, v.Align, 0)
+	case Columns:
+		r.columns(v, rect)
 	case Notice:
 		r.notice(v, rect)
 	case Tiles:
@@ -139,14 +100,67 @@ func (r *Renderer) notice(n Notice, rect image.Rectangle) {
 	r.c.paragraph(st, tr, n.Text, AlignStart, 0)
 }
 
-// tileGrid returns the column count and the size of one tile.
-func (r *Renderer) tileGrid(t Tiles, w int) (cols, tw, th int) {
+// maxTitleLines and maxDetailLines are the most lines a tile's title and its detail (or
+// reason) wrap to before they are cut.
+const maxTitleLines, maxDetailLines = 3, 3
+
+// tileGeom is the geometry of a tile grid: columns, tile width, each row's height, and
+// where each tile's words go (tileText).
+type tileGeom struct {
+	cols, tw int
+	rowH     []int
+	words    []tileWords
+}
+
+type tileWords struct {
+	title, detail image.Rectangle
+	text          string
+}
+
+// tileText is where a tile's words go, beside the accent stripe: the title, then the
+// detail (or the reason the tile is disabled, after an icon).
+func (r *Renderer) tileText(it Tile, tw int) (title, detail image.Rectangle, text string) {
+	mt := r.m
+	left := mt.inner + mt.mm(1.5)
+	title = image.Rect(left, 0, tw-mt.inner, 0)
+	detail, text = title, it.Detail
+	if it.Disabled {
+		text = it.Reason
+		detail.Min.X += r.m.textPx(TextBody) + mt.mm(1.5) // the icon
+	}
+	ts := r.style(mt.large, true, r.p.title)
+	n := len(ts.face.wrap(it.Title, title.Dx()))
+	if n <= maxTitleLines {
+		title.Max.X = title.Min.X + ts.face.balance(it.Title, title.Dx(), n)
+	}
+	title.Max.Y = min(n, maxTitleLines) * ts.lineH
+	if text != "" {
+		ds := r.style(mt.body, false, r.p.muted)
+		detail.Min.Y = title.Max.Y
+		detail.Max.Y = detail.Min.Y + paragraphHeight(ds, detail.Dx(), text, maxDetailLines)
+	} else {
+		detail.Min.Y, detail.Max.Y = title.Max.Y, title.Max.Y
+	}
+	return title, detail, text
+}
+
+// tilePadY is the space above and below a tile's words; the elderly type needs the height
+// more than the tile does.
+func (r *Renderer) tilePadY() int {
+	if r.m.elderly {
+		return r.m.mm(2)
+	}
+	return r.m.inner
+}
+
+// tileGrid lays out t at width w. Every tile of a row is as tall as the row's tallest text.
+func (r *Renderer) tileGrid(t Tiles, w int) tileGeom {
 	mt, p := r.m, r.p
-	cols = t.Columns
+	cols := t.Columns
 	ts := r.style(mt.large, true, p.title)
 	if cols <= 0 {
 		// As many columns as fit (at most 4, or 2 in the elderly mode) while every title
-		// still fits on its line; never fewer than 2, where titles get an ellipsis.
+		// still fits on one line; never fewer than 2, where long titles wrap.
 		most := min(max(w/mt.mm(58), 2), 4)
 		if mt.elderly {
 			most = min(max(w/mt.mm(100), 1), 2)
@@ -162,32 +176,32 @@ func (r *Renderer) tileGrid(t Tiles, w int) (cols, tw, th int) {
 			}
 		}
 	}
-	tw = (w - (cols-1)*mt.gap) / cols
-	ds := r.style(mt.body, false, p.muted)
-	inner := tw - 2*mt.inner - mt.mm(1.5)
-	second := 0
-	for _, it := range t.Items {
-		s := it.Detail
-		iw := inner
-		if it.Disabled {
-			s, iw = it.Reason, inner-ds.face.px-mt.mm(1.5)
+	g := tileGeom{cols: cols, tw: (w - (cols-1)*mt.gap) / cols}
+	least := max(mt.mm(22), mt.target)
+	for i, it := range t.Items {
+		if i%cols == 0 {
+			g.rowH = append(g.rowH, least)
 		}
-		if s != "" {
-			second = max(second, paragraphHeight(ds, iw, s, 2))
-		}
+		tt, d, text := r.tileText(it, g.tw)
+		g.words = append(g.words, tileWords{tt, d, text})
+		g.rowH[len(g.rowH)-1] = max(g.rowH[len(g.rowH)-1], d.Max.Y+2*r.tilePadY())
 	}
-	th = max(2*mt.inner+ts.lineH+second, mt.mm(22), mt.target)
-	return cols, tw, th
+	return g
 }
 
 func (r *Renderer) tiles(t Tiles, rect image.Rectangle) {
 	mt, p := r.m, r.p
-	cols, tw, th := r.tileGrid(t, rect.Dx())
+	g := r.tileGrid(t, rect.Dx())
 	accent := mt.mm(1.5)
+	y := rect.Min.Y
 	for i, it := range t.Items {
-		x := rect.Min.X + (i%cols)*(tw+mt.gap)
-		y := rect.Min.Y + (i/cols)*(th+mt.gap)
-		tr := image.Rect(x, y, x+tw, y+th)
+		row := i / g.cols
+		if i > 0 && i%g.cols == 0 {
+			y += g.rowH[row-1] + mt.gap
+		}
+		th := g.rowH[row]
+		x := rect.Min.X + (i%g.cols)*(g.tw+mt.gap)
+		tr := image.Rect(x, y, x+g.tw, y+th)
 		bg, tc, dc := p.surface, p.title, p.muted
 		if it.Disabled {
 			bg, tc, dc = p.disabledBg, p.disabledText, p.disabledText
@@ -198,28 +212,17 @@ func (r *Renderer) tiles(t Tiles, rect image.Rectangle) {
 		}
 		ts := r.style(mt.large, true, tc)
 		ds := r.style(mt.body, false, dc)
-		left := x + mt.inner + accent
-		cw := tr.Max.X - mt.inner - left
-		s := it.Detail
-		if it.Disabled {
-			s = it.Reason
-		}
-		second := 0
-		if s != "" {
-			second = paragraphHeight(ds, cw, s, 2)
+		title, detail, text := g.words[i].title, g.words[i].detail, g.words[i].text
+		// The words are centred as a block in the tile.
+		off := tr.Min.Add(image.Pt(0, (th-detail.Max.Y)/2))
+		r.para(ts, title.Add(off), it.Title, AlignStart, maxTitleLines, it.ID)
+		if text != "" {
+			d := detail.Add(off)
 			if it.Disabled {
-				second = paragraphHeight(ds, cw-ds.face.px-mt.mm(1.5), s, 2)
+				ic := ds.face.px
+				r.drawIcon(iconBlocked, image.Pt(d.Min.X-ic-mt.mm(1.5), d.Min.Y+(ds.lineH-ic)/2), ic, dc, bg)
 			}
-		}
-		cy := y + (th-ts.lineH-second)/2
-		r.c.drawString(ts, left, cy, ts.face.ellipsize(it.Title, cw))
-		cy += ts.lineH
-		if it.Disabled && s != "" {
-			ic := ds.face.px
-			r.drawIcon(iconBlocked, image.Pt(left, cy+(ds.lineH-ic)/2), ic, dc, bg)
-			r.c.paragraph(ds, image.Rect(left+ic+mt.mm(1.5), cy, tr.Max.X-mt.inner, y+th), s, AlignStart, 2)
-		} else if s != "" {
-			r.c.paragraph(ds, image.Rect(left, cy, tr.Max.X-mt.inner, y+th), s, AlignStart, 2)
+			r.para(ds, d, text, AlignStart, maxDetailLines, it.ID)
 		}
 		if !it.Disabled {
 			r.addTarget(Target{ID: it.ID, Rect: tr})
@@ -282,7 +285,11 @@ func (r *Renderer) list(l List, rect image.Rectangle) {
 		if it.Detail != "" {
 			r.c.drawString(ds, row.Min.X+mt.inner, ty+ts.lineH, ds.face.ellipsize(it.Detail, tw))
 		}
-		r.addTarget(Target{ID: it.ID, Rect: row})
+		// A row scrolled partly out of view is no target until it is scrolled in: a tap on
+		// a sliver would as likely be meant for its neighbour.
+		if vis := row.Intersect(r.c.clip); vis.Dy() >= min(mt.mm(minTargetMM), rh) {
+			r.addTarget(Target{ID: it.ID, Rect: row})
+		}
 	}
 	if maxOff > 0 { // scroll bar: where we are and that there is more
 		track := image.Rect(inner.Max.X-bar+mt.mm(0.5), inner.Min.Y+mt.mm(1), inner.Max.X-mt.mm(0.5), inner.Max.Y-mt.mm(1))
@@ -300,6 +307,9 @@ func (r *Renderer) keypadGeom(w int) keypadGeom {
 	mt := r.m
 	k := keypadGeom{gap: mt.mm(2.5)}
 	k.keyH = max(mt.target, mt.lineH(mt.large)*5/4)
+	if r.keyLimit > 0 { // the body is short of room (see shrinkKeys)
+		k.keyH = min(k.keyH, r.keyLimit)
+	}
 	k.keyW = min(k.keyH*8/5, (w-3*k.gap)/4)
 	k.dispH = max(mt.target, mt.lineH(mt.large)+2*mt.mm(1.5))
 	k.width = 4*k.keyW + 3*k.gap
@@ -368,7 +378,7 @@ func (r *Renderer) keypad(kp Keypad, rect image.Rectangle) {
 		ls = r.style(mt.body, true, p.onPrimary)
 	}
 	lh := paragraphHeight(ls, lw, kp.OK, 3)
-	r.c.paragraph(ls, image.Rect(ok.Min.X+mt.mm(1.5), ok.Min.Y+(ok.Dy()-lh)/2, ok.Max.X-mt.mm(1.5), ok.Max.Y), kp.OK, AlignCenter, 3)
+	r.para(ls, image.Rect(ok.Min.X+mt.mm(1.5), ok.Min.Y+(ok.Dy()-lh)/2, ok.Max.X-mt.mm(1.5), ok.Max.Y), kp.OK, AlignCenter, 3, kp.ID+":ok")
 	r.addTarget(Target{ID: kp.ID + ":ok", Rect: ok})
 }
 

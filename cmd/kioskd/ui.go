@@ -187,8 +187,17 @@ func (n *node) startSession(ctx context.Context, scr *screen, issuer kiosk.Issue
 
 	w, h := scr.size()
 	r := ui.NewRenderer(fonts, ui.Options{Size: image.Pt(w, h), DPI: n.cfg.UI.DPI})
+	// A screen that does not fit the panel (content cut off, text shortened, a target under
+	// 15 mm) is logged once per screen and mode, not at every repaint.
+	misfits := map[string]bool{}
 	show := func(s ui.Screen, m ui.Mode) {
 		img, l := r.Render(s, m)
+		if err := l.Err(); err != nil {
+			if key := fmt.Sprintf("%s/%s/%t", s.Name, m.Lang, m.Elderly); !misfits[key] {
+				misfits[key] = true
+				n.log.Warn("screen does not fit the panel", "screen", s.Name, "lang", m.Lang, "elderly", m.Elderly, "err", err)
+			}
+		}
 		scr.name.Store(s.Name)
 		scr.frames.Put(img, l)
 	}
