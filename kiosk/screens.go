@@ -165,23 +165,29 @@ func (s *Session) attract(sc *ui.Screen) {
 
 func (s *Session) home(sc *ui.Screen) {
 	sc.Title = s.tr("home.title")
+	// Only flows that exist and can run get a tile; one whose device is out says why and
+	// where to go instead.
 	var tiles []ui.Tile
+	var out []ui.Widget
 	if s.d.Tickets != nil && s.d.Hall != nil {
-		t := ui.Tile{ID: "tile:ticket", Title: s.tr("home.ticket"), Detail: s.tr("home.ticket.detail")}
-		if !s.ticketOK() {
-			t.Disabled, t.Reason = true, s.tr("home.ticket.unavailable")
+		if s.ticketOK() {
+			tiles = append(tiles, ui.Tile{ID: "tile:ticket", Title: s.tr("home.ticket"), Detail: s.tr("home.ticket.detail")})
+		} else {
+			out = append(out, ui.Notice{Kind: ui.NoticeWarning, Text: s.tr("home.ticket.unavailable")})
 		}
-		tiles = append(tiles, t)
 	}
 	if s.d.Appointments != nil && s.d.Tickets != nil {
-		t := ui.Tile{ID: "tile:appointment", Title: s.tr("home.appointment"), Detail: s.tr("home.appointment.detail")}
-		if !s.appointmentOK() {
-			t.Disabled, t.Reason = true, s.tr("home.appointment.unavailable")
+		if s.appointmentOK() {
+			tiles = append(tiles, ui.Tile{ID: "tile:appointment", Title: s.tr("home.appointment"), Detail: s.tr("home.appointment.detail")})
+		} else {
+			out = append(out, ui.Notice{Kind: ui.NoticeWarning, Text: s.tr("home.appointment.unavailable")})
 		}
-		tiles = append(tiles, t)
 	}
+	sc.Body = append(sc.Body, out...)
 	if len(tiles) == 0 {
-		sc.Body = append(sc.Body, ui.Notice{Kind: ui.NoticeWarning, Text: s.tr("home.nothing")})
+		if len(out) == 0 {
+			sc.Body = append(sc.Body, ui.Notice{Kind: ui.NoticeWarning, Text: s.tr("home.nothing")})
+		}
 		return
 	}
 	sc.Body = append(sc.Body, ui.Tiles{Columns: 2, Items: tiles})
@@ -376,6 +382,7 @@ func (s *Session) apptProblem(sc *ui.Screen) {
 		if s.taken != nil && s.taken.Printed {
 			sc.Body = append(sc.Body, ui.Notice{Kind: ui.NoticeInfo, Text: s.tr("used.reprinted")})
 		}
+		sc.Body = append(sc.Body, ui.Text{Text: s.tr("used.desk"), Align: ui.AlignCenter})
 	}
 }
 

@@ -285,15 +285,17 @@ func TestHomeFollowsPrinterHealth(t *testing.T) {
 			r.health = tc.st
 			r.tap("x")
 			sc := r.view()
-			tl, ok := tile(sc, "tile:ticket")
-			if !ok {
-				t.Fatal("no ticket tile")
+			// A flow that cannot run has no tile, and a sentence says why and where to go.
+			if _, ok := tile(sc, "tile:ticket"); ok != tc.enabled {
+				t.Errorf("ticket tile shown = %v; want %v", ok, tc.enabled)
 			}
-			if tl.Disabled == tc.enabled {
-				t.Errorf("ticket tile disabled = %v; want %v", tl.Disabled, !tc.enabled)
+			if _, ok := tile(sc, "tile:appointment"); ok != tc.enabled {
+				t.Errorf("appointment tile shown = %v; want %v", ok, tc.enabled)
 			}
-			if !tc.enabled && tl.Reason != r.zh("home.ticket.unavailable") {
-				t.Errorf("reason = %q; want %q", tl.Reason, r.zh("home.ticket.unavailable"))
+			for _, key := range []string{"home.ticket.unavailable", "home.appointment.unavailable"} {
+				if has(sc, r.zh(key)) == tc.enabled {
+					t.Errorf("%s shown = %v; want %v", key, !tc.enabled, !tc.enabled)
+				}
 			}
 			r.tap("tile:ticket")
 			r.do(CardPlaced{IDNumber: testID, Name: testName})
