@@ -61,6 +61,8 @@ type Window struct {
 
 	shots chan chan shot // Screenshot requests for the main thread
 	draws atomic.Int64   // frames drawn, for tests of idleness
+	// cursorHidden is the window's cursor mode as GLFW reports it, for tests of HideCursor.
+	cursorHidden atomic.Bool
 
 	// idleWake is the longest the main thread sleeps in glfwWaitEventsTimeout. Every
 	// reason to draw (a new frame, a screenshot, ctx ending, the window system's events)
@@ -376,6 +378,7 @@ func (w *Window) open(display string) (win *glfw.Window, err error) {
 		if w.cfg.HideCursor {
 			win.SetInputMode(glfw.CursorMode, glfw.CursorHidden)
 		}
+		w.cursorHidden.Store(win.GetInputMode(glfw.CursorMode) == glfw.CursorHidden)
 	}); err != nil {
 		return nil, fmt.Errorf("glfwui: set up window: %w", err)
 	}

@@ -238,6 +238,9 @@ func TestWindowFullscreen(t *testing.T) {
 	if got, want := w.Size(), image.Pt(1280, 800); got != want {
 		t.Fatalf("Size() in full screen = %v; want %v (the monitor's mode)", got, want)
 	}
+	if !w.cursorHidden.Load() {
+		t.Error("cursor shown with HideCursor set")
+	}
 
 	// (a) the first frame lands pixel for pixel.
 	one := testFrame(1280, 800, image.Pt(100, 100), false)
@@ -330,6 +333,9 @@ func TestWindowed(t *testing.T) {
 	one := testFrame(1280, 800, image.Pt(600, 300), false)
 	put(t, w, &f, one)
 	waitScreen(t, display, one, 1)
+	if w.cursorHidden.Load() {
+		t.Error("cursor hidden without HideCursor")
+	}
 	if err := stop(); err != nil {
 		t.Fatalf("Run after cancel = %v; want nil", err)
 	}
