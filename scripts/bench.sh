@@ -16,6 +16,8 @@ out="var/bench/bench-$(date -u +%Y%m%dT%H%M%SZ).txt"
   go test -run '^$' -bench 'PrintTicket' -benchtime 30x -count 3 ./devices/escpos/
   echo "# queue: issue and call-next with 5,000 waiting and 50 windows, synchronous=FULL, beside one bare FULL commit on the same disk (goal: p99 <= 1.5x the bare commit)"
   go test -run '^$' -bench 'Issue|CallNext|BareCommit' -benchtime 3s ./queue/
+  echo "# queue: Stats, what every window console and hall display reads on each call, with 5,000 waiting and 2,000 finished today"
+  go test -run '^$' -bench 'Stats' -benchmem -count 3 ./queue/
   echo "# store: one single-row transaction, synchronous=FULL, on this disk (the bare-commit baseline)"
   go test -run '^$' -bench 'CommitFull' -benchmem -count 3 ./internal/store/
   echo "# touch UI: full repaint of the busiest screen at 1920x1080 (goal <= 16 ms) beside clearing the frame"
