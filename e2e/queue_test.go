@@ -50,6 +50,10 @@ func TestKioskctlQueueAgainstKioskd(t *testing.T) {
 	if c := q("call", "--window", "1"); c["ticket"] != "A001" {
 		t.Errorf("call = %v; want A001", c)
 	}
+	// The API's snake_case reaches kioskctl's JSON unchanged: window 1 holds A001.
+	if ws, _ := q("status")["windows"].([]any); len(ws) == 0 || !windowHolds(ws[0], 1, "called", "A001") {
+		t.Errorf("status windows = %v; want window 1 first, called, A001", ws)
+	}
 	if f := q("finish", "--window", "1", "--outcome", "served"); f["outcome"] != "served" {
 		t.Errorf("finish = %v", f)
 	}
@@ -57,9 +61,17 @@ func TestKioskctlQueueAgainstKioskd(t *testing.T) {
 	if st["served"] != 1.0 || st["waiting"].(map[string]any)["A"] != 1.0 {
 		t.Errorf("status = %v; want 1 served, 1 waiting in A", st)
 	}
+	if out, errOut, code := run(t, "kioskctl", append([]string{"queue", "status"}, flags...)...); code != 0 || !strings.Contains(out, "window 1 idle") {
+		t.Errorf("queue status: exit %d, %q %q; want window 1 idle among the lines", code, out, errOut)
+	}
 	_, errOut, code := run(t, "kioskctl", append([]string{"queue", "issue", "--category", "Z"}, flags...)...)
 	if code == 0 || !strings.Contains(errOut, "category") || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
 		t.Errorf("issuing in an unknown category: exit %d, %q; want a one-line error naming the category", code, errOut)
 	}
 	k.stop(t)
+}
+
+func windowHolds(w any, id float64, state, ticket string) bool {
+	m, _ := w.(map[string]any)
+	return m["id"] == id && m["state"] == state && m["ticket"] == ticket
 }

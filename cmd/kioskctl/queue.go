@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -66,7 +67,8 @@ func queueCmd(args []string) error {
 		}
 		if resp.StatusCode >= 300 {
 			if e, ok := m["error"].(map[string]any); ok {
-				return nil, fmt.Errorf("%v", e["message"])
+				code, _ := e["code"].(string)
+				return nil, hallError{code: code, message: fmt.Sprint(e["message"])}
 			}
 			return nil, fmt.Errorf("hall node answered %s", resp.Status)
 		}
@@ -118,9 +120,13 @@ func queueCmd(args []string) error {
 			return err
 		}
 		if *outcome == "served" {
-			// Staff who finish a called ticket as served skipped "start": the citizen came.
-			// If it is already serving, start fails harmlessly and finish goes on.
-			call(fmt.Sprintf("/hall/v1/windows/%d/start", *window), t, map[string]string{})
+			// The same as the window console: served on a ticket that is only called starts
+			// its service first (the citizen came; staff skipped "start"). wrong_state means
+			// it is serving already.
+			_, err := call(fmt.Sprintf("/hall/v1/windows/%d/start", *window), t, map[string]string{})
+			if err != nil && !isCode(err, "wrong_state") {
+				return err
+			}
 		}
 		m, err := call(fmt.Sprintf("/hall/v1/windows/%d/finish", *window), t, map[string]string{"outcome": *outcome})
 		if err != nil {
@@ -142,7 +148,43 @@ func queueCmd(args []string) error {
 		for _, c := range cats {
 			text += fmt.Sprintf("\n  %s waiting %v", c, waiting[c])
 		}
+		windows, _ := m["windows"].([]any)
+		for _, w := range windows {
+			w, _ := w.(map[string]any)
+			text += fmt.Sprintf("\n  window %v %v", w["id"], w["state"])
+			if tk, _ := w["ticket"].(string); tk != "" {
+				text += fmt.Sprintf(" %s since %v", tk, w["since"])
+			}
+		}
+		failures, _ := m["print_failures"].([]any)
+		for _, f := range failures {
+			f, _ := f.(map[string]any)
+			text += fmt.Sprintf("\n  not printed: %v (category %v) at %v", f["ticket"], f["category"], f["at"])
+		}
 		return print(m, text)
 	}
 	return usageError{fmt.Sprintf("unknown queue command %q: use issue, call, finish or status", args[0])}
+}
+
+// hallError is an error answer of the hall LAN API: its stable code and its message.
+type hallError struct{ code, message string }
+
+func (e hallError) Error() string {
+	if hint := codeHints[e.code]; hint != "" {
+		return e.message + " (" + hint + ")"
+	}
+	return e.message
+}
+
+// codeHints say what to do about the errors a technician meets at the command line.
+var codeHints = map[string]string{
+	"no_ticket":    "the window holds no ticket, or nobody is waiting",
+	"wrong_state":  "see kioskctl queue status for the window's ticket",
+	"window_busy":  "finish the window's ticket first",
+	"unauthorized": "the token in --tokens is not the hall node's: give the node's hall.tokens_file",
+}
+
+func isCode(err error, code string) bool {
+	var he hallError
+	return errors.As(err, &he) && he.code == code
 }

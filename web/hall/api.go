@@ -48,7 +48,6 @@ const maxBody = 16 << 10
 
 // Handler returns the routes under /hall/v1/.
 func (a *API) Handler() http.Handler {
-	a.trackCalls()
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /hall/v1/tickets", a.terminal(a.issue))
 	mux.HandleFunc("POST /hall/v1/tickets/{number}/cancel", a.terminal(a.cancel))
@@ -64,62 +63,8 @@ func (a *API) Handler() http.Handler {
 	mux.HandleFunc("GET /hall/v1/board", a.board)
 	mux.HandleFunc("GET /hall/display", a.displayPage)
 	mux.HandleFunc("GET /hall/console", a.consolePage)
+	mux.HandleFunc(catchAll, noRoute(mux))
 	return mux
-}
-
-// apiError is the error body, the same shape as the platform contract's.
-type apiError struct {
-	Error struct {
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	} `json:"error"`
-}
-
-func writeError(w http.ResponseWriter, status int, code, msg string) {
-	var e apiError
-	e.Error.Code, e.Error.Message = code, msg
-	writeJSON(w, status, e)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.Encode(v)
-}
-
-// queueError maps the engine's sentinel errors to HTTP statuses and stable codes.
-// errorCodes maps the queue's sentinel errors to HTTP; Client maps them back.
-var errorCodes = []struct {
-	err    error
-	status int
-	code   string
-}{
-	{queue.ErrNoTicket, http.StatusNotFound, "no_ticket"},
-	{queue.ErrUnknownWindow, http.StatusNotFound, "unknown_window"},
-	{queue.ErrUnknownCategory, http.StatusBadRequest, "unknown_category"},
-	{queue.ErrBadRequest, http.StatusBadRequest, "bad_request"},
-	{queue.ErrNotServed, http.StatusForbidden, "not_served"},
-	{queue.ErrWrongState, http.StatusConflict, "wrong_state"},
-	{queue.ErrWindowBusy, http.StatusConflict, "window_busy"},
-	{queue.ErrRangeExhausted, http.StatusConflict, "range_exhausted"},
-	{queue.ErrDailyCap, http.StatusConflict, "daily_cap"},
-	{queue.ErrClosed, http.StatusConflict, "closed"},
-}
-
-func queueError(w http.ResponseWriter, err error) {
-	for _, m := range errorCodes {
-		if errors.Is(err, m.err) {
-			writeError(w, m.status, m.code, err.Error())
-			return
-		}
-	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		writeError(w, http.StatusServiceUnavailable, "timeout", "the operation did not finish in time; try again")
-		return
-	}
-	writeError(w, http.StatusInternalServerError, "internal", "the hall node could not do this: "+err.Error())
 }
 
 // decode reads a JSON body strictly: unknown fields and trailing data are errors.
@@ -322,18 +267,74 @@ func (a *API) estimate(w http.ResponseWriter, r *http.Request) {
 		"estimated_wait_s": int64(est.Wait.Seconds())})
 }
 
+// WindowJSON is one window in /hall/v1/status. Ticket and Since are absent when it is idle.
+type WindowJSON struct {
+	ID     int    `json:"id"`
+	State  string `json:"state"` // idle, called or serving
+	Ticket string `json:"ticket,omitempty"`
+	Since  string `json:"since,omitempty"` // RFC 3339, hall-local: when the state began
+}
+
+// PrintFailureJSON is a ticket of today that did not print and was cancelled.
+type PrintFailureJSON struct {
+	Ticket   string `json:"ticket"`
+	Category string `json:"category"`
+	At       string `json:"at"` // RFC 3339, hall-local
+}
+
+// StatusJSON is the answer to GET /hall/v1/status. The queue's Stats has no JSON names of
+// its own, so the API's shape is spelled out here and does not change when Stats does.
+type StatusJSON struct {
+	BusinessDate  string             `json:"business_date"`
+	Waiting       map[string]int     `json:"waiting"`
+	LongestWaitS  map[string]int64   `json:"longest_wait_s"`
+	Parked        int                `json:"parked"`
+	Served        int                `json:"served"`
+	NoShows       int                `json:"no_shows"`
+	Windows       []WindowJSON       `json:"windows"`
+	PrintFailures []PrintFailureJSON `json:"print_failures"`
+}
+
+func (a *API) statusJSON(st queue.Stats) StatusJSON {
+	loc := a.location()
+	s := StatusJSON{BusinessDate: st.BusinessDate, Waiting: st.Waiting, LongestWaitS: map[string]int64{},
+		Parked: st.Parked, Served: st.Served, NoShows: st.NoShows,
+		Windows: []WindowJSON{}, PrintFailures: []PrintFailureJSON{}}
+	if s.Waiting == nil {
+		s.Waiting = map[string]int{}
+	}
+	for c, d := range st.LongestWait {
+		s.LongestWaitS[c] = int64(d.Seconds())
+	}
+	for _, w := range st.Windows {
+		j := WindowJSON{ID: w.ID, State: w.State, Ticket: w.Ticket}
+		if w.Ticket != "" && !w.Since.IsZero() {
+			j.Since = w.Since.In(loc).Format(time.RFC3339)
+		}
+		s.Windows = append(s.Windows, j)
+	}
+	for _, f := range st.PrintFailures {
+		s.PrintFailures = append(s.PrintFailures, PrintFailureJSON{Ticket: f.Number, Category: f.Category,
+			At: f.At.In(loc).Format(time.RFC3339)})
+	}
+	return s
+}
+
 func (a *API) status(w http.ResponseWriter, r *http.Request) {
 	st, err := a.Queue.Stats(r.Context())
 	if err != nil {
 		queueError(w, err)
 		return
 	}
-	longest := map[string]int64{}
-	for c, d := range st.LongestWait {
-		longest[c] = int64(d.Seconds())
+	writeJSON(w, http.StatusOK, a.statusJSON(st))
+}
+
+// location is the hall's time zone.
+func (a *API) location() *time.Location {
+	if loc := a.Queue.Config().Location; loc != nil {
+		return loc
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"business_date": st.BusinessDate, "waiting": st.Waiting,
-		"longest_wait_s": longest, "parked": st.Parked, "served": st.Served, "no_shows": st.NoShows, "windows": st.Windows})
+	return time.Local
 }
 
 func (a *API) reset(w http.ResponseWriter, r *http.Request) {
@@ -420,6 +421,12 @@ func (a *API) publish(typ string, t queue.Ticket) {
 		CallCount: t.CallCount, Outcome: string(t.Outcome), Reason: t.Reason}
 	if a.ShowNames {
 		e.Name = t.MaskedName
+	}
+	e.At = time.Now().Format(time.RFC3339Nano)
+	// The board remembers calls before anyone hears of them: a display that reads the
+	// board on the event must find the call there.
+	if typ == "called" || typ == "recalled" {
+		a.recent().add(e)
 	}
 	a.hub().Publish(e)
 }

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -19,26 +21,39 @@ import (
 
 var shanghai, _ = time.LoadLocation("Asia/Shanghai")
 
-func newServer(t *testing.T) *httptest.Server {
+// openQueue opens a queue over a fresh database.
+func openQueue(t *testing.T, cfg queue.Config, clk clock.Clock) *queue.Queue {
 	t.Helper()
 	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "hall.db"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	q, err := queue.New(db, queue.Config{
-		Categories: []queue.Category{
-			{Code: "A", Prefix: "A", NameZH: "社保", NameEN: "Social insurance", Windows: []int{1, 2}},
-			{Code: "B", Prefix: "B", NameZH: "不动产", NameEN: "Real estate", Windows: []int{3}},
-		},
-		Windows:  []queue.Window{{ID: 1}, {ID: 2}, {ID: 3}},
-		Location: shanghai,
-	}, clock.NewFake(time.Date(2026, 11, 23, 9, 0, 0, 0, shanghai)))
+	q, err := queue.New(db, cfg, clk)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return q
+}
+
+// testCategories are A (windows 1 and 2) and B (window 3).
+var testCategories = []queue.Category{
+	{Code: "A", Prefix: "A", NameZH: "社保", NameEN: "Social insurance", Windows: []int{1, 2}},
+	{Code: "B", Prefix: "B", NameZH: "不动产", NameEN: "Real estate", Windows: []int{3}},
+}
+
+// newQueue is the hall of the API tests, on a fake clock at 09:00 in Shanghai.
+func newQueue(t *testing.T) *queue.Queue {
+	return openQueue(t, queue.Config{Categories: testCategories, Windows: []queue.Window{{ID: 1}, {ID: 2}, {ID: 3}},
+		Location: shanghai}, clock.NewFake(time.Date(2026, 11, 23, 9, 0, 0, 0, shanghai)))
+}
+
+func newServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	q := newQueue(t)
 	api := &API{Queue: q, Hub: &Hub{}, HallName: "测试大厅", Tokens: Tokens{Terminal: []string{"term-secret"}, Manager: []string{"mgr-secret"},
-		Windows: map[int]string{1: "w1-secret", 2: "w2-secret", 3: "w3-secret"}}}
+		// Window 9 has a token but is not in the queue's configuration: unknown_window.
+		Windows: map[int]string{1: "w1-secret", 2: "w2-secret", 3: "w3-secret", 9: "w9-secret"}}}
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
 	return srv
@@ -139,6 +154,11 @@ func TestBadRequestsAreClearAndHarmless(t *testing.T) {
 		{"/hall/v1/windows/1/dance", "w1-secret", ``, 404, "unknown_operation"},
 		{"/hall/v1/windows/x/call-next", "w1-secret", ``, 400, "bad_request"},
 		{"/hall/v1/tickets/A001/cancel", "term-secret", `{}`, 400, "bad_request"},
+		{"/hall/v1/windows/9/call-next", "w9-secret", ``, 404, "unknown_window"},
+		{"/hall/v1/windows/1/transfer", "w1-secret", `{"category":"B","position":"sideways"}`, 400, "bad_request"},
+		{"/hall/v1/windows/1/finish", "w1-secret", `{"outcome":"no_show","next":"B"}`, 400, "bad_request"},
+		{"/hall/v1/nothing", "w1-secret", ``, 404, "not_found"},
+		{"/hall/v1/status", "w1-secret", ``, 405, "method_not_allowed"},
 	}
 	for _, c := range cases {
 		code, m := do(t, srv, "POST", c.path, c.token, c.body)
@@ -198,5 +218,57 @@ func TestConcurrentCallsNeverShareATicket(t *testing.T) {
 		if c != 1 {
 			t.Errorf("ticket %s called %d times", n, c)
 		}
+	}
+}
+
+// The status speaks the API's snake_case throughout, windows and print failures included,
+// whatever the queue's Go types are called.
+func TestStatusShape(t *testing.T) {
+	srv := newServer(t)
+	do(t, srv, "POST", "/hall/v1/tickets", "term-secret", `{"category":"A"}`)
+	do(t, srv, "POST", "/hall/v1/tickets", "term-secret", `{"category":"B"}`)
+	do(t, srv, "POST", "/hall/v1/tickets/B001/cancel", "term-secret", `{"reason":"print_failed"}`)
+	do(t, srv, "POST", "/hall/v1/windows/2/call-next", "w2-secret", "")
+	code, m := do(t, srv, "GET", "/hall/v1/status", "w1-secret", "")
+	if code != 200 {
+		t.Fatalf("status = %d %v", code, m)
+	}
+	want := []string{"business_date", "longest_wait_s", "no_shows", "parked", "print_failures", "served", "waiting", "windows"}
+	var keys []string
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	if !slices.Equal(keys, want) {
+		t.Errorf("status keys = %v; want %v", keys, want)
+	}
+	ws, _ := m["windows"].([]any)
+	if len(ws) != 3 {
+		t.Fatalf("status windows = %v; want windows 1, 2 and 3", m["windows"])
+	}
+	w1, _ := ws[0].(map[string]any)
+	if !reflect.DeepEqual(w1, map[string]any{"id": 1.0, "state": "idle"}) {
+		t.Errorf("idle window 1 = %v; want {id: 1, state: idle}", w1)
+	}
+	w2, _ := ws[1].(map[string]any)
+	since, _ := w2["since"].(string)
+	if w2["id"] != 2.0 || w2["state"] != "called" || w2["ticket"] != "A001" || len(w2) != 4 || !strings.HasSuffix(since, "+08:00") {
+		t.Errorf("window 2 = %v; want id 2, state called, ticket A001, since in the hall's zone", w2)
+	}
+	pf, ok := m["print_failures"].([]any)
+	if !ok {
+		t.Fatalf("print_failures = %#v; want a list, [] when there are none", m["print_failures"])
+	}
+	// queue.Stats lists print failures once its PrintFailures is filled; until then the
+	// list is empty, and must still be a list.
+	for _, f := range pf {
+		f, _ := f.(map[string]any)
+		at, _ := f["at"].(string)
+		if f["ticket"] != "B001" || f["category"] != "B" || !strings.HasSuffix(at, "+08:00") || len(f) != 3 {
+			t.Errorf("print failure = %v; want ticket B001, category B, at in the hall's zone", f)
+		}
+	}
+	if len(pf) == 0 {
+		t.Log("queue.Stats does not list print failures yet")
 	}
 }

@@ -65,7 +65,7 @@ func (h *Hub) Subscribe() (<-chan Event, func()) {
 func (h *Hub) serveEvents(w http.ResponseWriter, r *http.Request) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
-		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
+		writeError(w, http.StatusInternalServerError, "internal", "events: this server cannot stream")
 		return
 	}
 	ch, cancel := h.Subscribe()

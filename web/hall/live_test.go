@@ -5,10 +5,14 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hallkiosk/hallkiosk/internal/voice"
 )
 
 // A call reaches a display's event stream within a second.
@@ -99,5 +103,43 @@ func TestPagesRender(t *testing.T) {
 		if resp.StatusCode != 200 || !strings.Contains(string(b), "EventSource('/hall/v1/events')") {
 			t.Errorf("%s = %d; want the page with its live updates", p, resp.StatusCode)
 		}
+	}
+}
+
+// A chime may stand in for speech that failed once, so browsers must not keep it; speech is
+// the same for the same call and may be cached.
+func TestAnnouncementCaching(t *testing.T) {
+	get := func(sp *voice.Speaker) *http.Response {
+		t.Helper()
+		api := &API{Queue: newQueue(t), Hub: &Hub{}, Speaker: sp}
+		srv := httptest.NewServer(api.Handler())
+		defer srv.Close()
+		resp, err := http.Get(srv.URL + "/hall/v1/announcement?ticket=A023&window=3")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	// espeak-ng that fails: "false" runs and exits 1.
+	falseCmd, err := exec.LookPath("false")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sp := range []*voice.Speaker{nil, {Command: "/nonexistent/espeak-ng"}, {Command: falseCmd}} {
+		resp := get(sp)
+		if resp.Header.Get("X-Announcement") != "chime" || resp.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("chime (speaker %+v): X-Announcement %q, Cache-Control %q; want chime, no-store", sp,
+				resp.Header.Get("X-Announcement"), resp.Header.Get("Cache-Control"))
+		}
+	}
+	if _, err := exec.LookPath("espeak-ng"); err != nil {
+		t.Skip("espeak-ng not installed: speech not checked")
+	}
+	resp := get(&voice.Speaker{})
+	if resp.Header.Get("X-Announcement") != "speech" || !strings.Contains(resp.Header.Get("Cache-Control"), "max-age=86400") {
+		t.Errorf("speech: X-Announcement %q, Cache-Control %q; want speech, cached for a day",
+			resp.Header.Get("X-Announcement"), resp.Header.Get("Cache-Control"))
 	}
 }

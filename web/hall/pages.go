@@ -7,11 +7,12 @@ import (
 	"regexp"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/hallkiosk/hallkiosk/internal/voice"
 )
 
-// recentCalls keeps the latest calls for a display that (re)loads; lossy like the hub.
+// recentCalls keeps the latest calls (at most 8) for a display that (re)loads.
 type recentCalls struct {
 	mu    sync.Mutex
 	calls []Event
@@ -39,18 +40,6 @@ func (a *API) recent() *recentCalls {
 	return v.(*recentCalls)
 }
 
-// trackCalls remembers calls and recalls for the board; started by Handler's first use.
-func (a *API) trackCalls() {
-	ch, _ := a.hub().Subscribe()
-	go func() {
-		for e := range ch {
-			if e.Type == "called" || e.Type == "recalled" {
-				a.recent().add(e)
-			}
-		}
-	}()
-}
-
 // board is what the hall display shows: the hall, categories with their waiting counts,
 // and the latest calls.
 func (a *API) board(w http.ResponseWriter, r *http.Request) {
@@ -69,7 +58,17 @@ func (a *API) board(w http.ResponseWriter, r *http.Request) {
 	for _, c := range a.Queue.Config().Categories {
 		cats = append(cats, cat{c.Code, c.NameZH, c.NameEN, st.Waiting[c.Code]})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"hall": a.HallName, "categories": cats, "calls": a.recent().list()})
+	writeJSON(w, http.StatusOK, map[string]any{"hall": a.HallName, "categories": cats, "calls": a.recent().list(),
+		"utc_offset_min": a.utcOffsetMin(time.Now())})
+}
+
+// utcOffsetMin is the hall zone's offset from UTC at t, in minutes. Pages get the offset, not
+// the zone's name: a browser knows only IANA names, and a zone from the config may be
+// "Local" or a fixed zone named "CST". The display takes it afresh from every board, so a
+// change of daylight saving time reaches an open page within one refresh.
+func (a *API) utcOffsetMin(t time.Time) int {
+	_, off := t.In(a.location()).Zone()
+	return off / 60
 }
 
 var ticketRe = regexp.MustCompile(`^[A-Z]{1,2}[0-9]{1,4}$`)
@@ -90,10 +89,14 @@ func (a *API) announcement(w http.ResponseWriter, r *http.Request) {
 	}
 	wav, spoken := sp.Audio(r.Context(), voice.CallText(ticket, win))
 	w.Header().Set("Content-Type", "audio/wav")
-	w.Header().Set("Cache-Control", "public, max-age=86400")
 	if spoken {
+		// The same ticket and window always make the same speech.
+		w.Header().Set("Cache-Control", "public, max-age=86400")
 		w.Header().Set("X-Announcement", "speech")
 	} else {
+		// The chime may stand in for speech that failed once (espeak-ng busy or killed by
+		// its timeout): a browser that kept it would chime for that call all day.
+		w.Header().Set("Cache-Control", "no-store")
 		w.Header().Set("X-Announcement", "chime")
 	}
 	w.Write(wav)
@@ -112,11 +115,7 @@ var (
 
 func (a *API) displayPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	tz := "Asia/Shanghai"
-	if loc := a.Queue.Config().Location; loc != nil {
-		tz = loc.String()
-	}
-	displayTmpl.Execute(w, map[string]any{"Hall": a.HallName, "TZ": tz})
+	displayTmpl.Execute(w, map[string]any{"Hall": a.HallName, "OffsetMin": a.utcOffsetMin(time.Now())})
 }
 
 func (a *API) consolePage(w http.ResponseWriter, r *http.Request) {
