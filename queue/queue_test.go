@@ -603,6 +603,18 @@ func TestEstimate(t *testing.T) {
 	if want := (Estimate{Ahead: 4, Wait: 20 * time.Minute}); e != want {
 		t.Errorf("Estimate(A) = %+v; want %+v", e, want)
 	}
+	// Tickets finished as served the moment they were started are clicks, not services:
+	// they leave the estimate as it was.
+	for range 10 {
+		f.issue(t, "A")
+		f.must(t)(f.q.CallNext(f.ctx, 1))
+		f.must(t)(f.q.Start(f.ctx, 1))
+		f.clk.Advance(2 * time.Second)
+		f.must(t)(f.q.Finish(f.ctx, 1, Served, ""))
+	}
+	if e, _ := f.q.Estimate(f.ctx, "A"); e != (Estimate{Ahead: 4, Wait: 20 * time.Minute}) {
+		t.Errorf("Estimate(A) after ten 2 s services = %+v; want 4 ahead, 20 min as before", e)
+	}
 	for _, c := range []struct {
 		ahead   int
 		per     time.Duration
