@@ -218,6 +218,15 @@ func recordService(ctx context.Context, tx *store.Tx, now time.Time, t *Ticket) 
 func seconds(ms int64) int64 { return (ms + 500) / 1000 }
 
 // leave closes the period of the current state, adding it to that state's total.
+// Elapsed is t with its periods counted up to now, as if it left its state now: a waiting
+// ticket's Wait includes the wait so far. Nothing is written.
+func (q *Queue) Elapsed(t Ticket) Ticket {
+	if t.State != Finished {
+		leave(&t, q.now())
+	}
+	return t
+}
+
 func leave(t *Ticket, now time.Time) {
 	d := max(now.UnixMilli()-t.sinceMS, 0) // a clock stepped back must not make time negative
 	dur := time.Duration(d) * time.Millisecond

@@ -165,7 +165,9 @@ type TicketJSON struct {
 	Existing  bool   `json:"existing,omitempty"`
 }
 
-func ticketJSON(t queue.Ticket) TicketJSON {
+// ticketJSON shows t with its periods counted up to now (a waiting ticket's wait so far).
+func (a *API) ticketJSON(t queue.Ticket) TicketJSON {
+	t = a.Queue.Elapsed(t)
 	return TicketJSON{Ticket: t.Number, Category: t.Category, State: string(t.State), Outcome: string(t.Outcome),
 		Reason: t.Reason, Priority: t.Priority, Source: t.Source, Window: t.Window, CallCount: t.CallCount,
 		IssuedAt: t.IssuedAt.Format(time.RFC3339), WaitS: int64(t.Wait.Seconds()), ServeS: int64(t.Serve.Seconds()),
@@ -226,7 +228,7 @@ func (a *API) issue(w http.ResponseWriter, r *http.Request) {
 	if t.Existing {
 		status = http.StatusOK
 	}
-	writeJSON(w, status, IssueResponse{TicketJSON: ticketJSON(t), Ahead: est.Ahead, EstimatedWaitS: int64(est.Wait.Seconds())})
+	writeJSON(w, status, IssueResponse{TicketJSON: a.ticketJSON(t), Ahead: est.Ahead, EstimatedWaitS: int64(est.Wait.Seconds())})
 }
 
 func (a *API) cancel(w http.ResponseWriter, r *http.Request) {
@@ -245,7 +247,7 @@ func (a *API) cancel(w http.ResponseWriter, r *http.Request) {
 		queueError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, ticketJSON(t))
+	writeJSON(w, http.StatusOK, a.ticketJSON(t))
 }
 
 func (a *API) ticket(w http.ResponseWriter, r *http.Request) {
@@ -254,7 +256,7 @@ func (a *API) ticket(w http.ResponseWriter, r *http.Request) {
 		queueError(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, ticketJSON(t))
+	writeJSON(w, http.StatusOK, a.ticketJSON(t))
 }
 
 func (a *API) estimate(w http.ResponseWriter, r *http.Request) {
@@ -398,7 +400,7 @@ func (a *API) window(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.publish(opEvents[op], t)
-	writeJSON(w, http.StatusOK, ticketJSON(t))
+	writeJSON(w, http.StatusOK, a.ticketJSON(t))
 }
 
 var opEvents = map[string]string{"call-next": "called", "call": "called", "recall": "recalled", "start": "started",

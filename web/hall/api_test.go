@@ -272,3 +272,19 @@ func TestStatusShape(t *testing.T) {
 		t.Log("queue.Stats does not list print failures yet")
 	}
 }
+
+// A ticket's wait_s counts the wait so far while it still waits, not only once it is called.
+func TestTicketShowsWaitSoFar(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 11, 23, 9, 0, 0, 0, shanghai))
+	q := openQueue(t, queue.Config{Categories: testCategories, Windows: []queue.Window{{ID: 1}, {ID: 2}, {ID: 3}},
+		Location: shanghai}, clk)
+	srv := httptest.NewServer((&API{Queue: q, Hub: &Hub{}, Tokens: Tokens{Terminal: []string{"term-secret"}}}).Handler())
+	t.Cleanup(srv.Close)
+	if code, m := do(t, srv, "POST", "/hall/v1/tickets", "term-secret", `{"category":"A","source":"walk_in"}`); code != 201 || m["wait_s"] != float64(0) {
+		t.Fatalf("issue = %d %v; want 201 with wait_s 0", code, m)
+	}
+	clk.Advance(5 * time.Minute)
+	if code, m := do(t, srv, "GET", "/hall/v1/tickets/A001", "term-secret", ""); code != 200 || m["state"] != "waiting" || m["wait_s"] != float64(300) {
+		t.Errorf("ticket after 5 min = %d %v; want waiting with wait_s 300", code, m)
+	}
+}
