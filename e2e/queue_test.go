@@ -14,7 +14,19 @@ import (
 func TestKioskctlQueueAgainstKioskd(t *testing.T) {
 	dir := t.TempDir()
 	admin := freePort(t)
-	cfg := writeConfig(t, dir, admin, "")
+	// Two categories, so that a multi-step service has somewhere to go. They are the
+	// simulated platform's A and B, whose node config replaces these when it arrives in time.
+	cfg := writeConfig(t, dir, admin, `[[queue.category]]
+code = "A"
+name_zh = "综合受理"
+name_en = "General applications"
+windows = [1, 2, 3]
+[[queue.category]]
+code = "B"
+name_zh = "不动产登记"
+name_en = "Real estate registration"
+windows = [4, 5]
+`)
 	hallAddr := hallListen(t, cfg, admin)
 	k := start(t, "kioskd", "-sim", "-config", cfg)
 	k.waitOutput(t, "hall LAN API", 10*time.Second)
@@ -61,6 +73,17 @@ func TestKioskctlQueueAgainstKioskd(t *testing.T) {
 	if st["served"] != 1.0 || st["waiting"].(map[string]any)["A"] != 1.0 {
 		t.Errorf("status = %v; want 1 served, 1 waiting in A", st)
 	}
+	// A multi-step service: A002's first step done at window 1, it goes on to B, same number.
+	if c := q("call", "--window", "1"); c["ticket"] != "A002" {
+		t.Fatalf("call = %v; want A002", c)
+	}
+	if f := q("finish", "--window", "1", "--next", "B"); f["ticket"] != "A002" || f["category"] != "B" || f["state"] != "waiting" {
+		t.Errorf("finish --next B = %v; want A002 waiting in B", f)
+	}
+	if c := q("call", "--window", "4"); c["ticket"] != "A002" {
+		t.Errorf("window 4 (B) called %v; want A002", c["ticket"])
+	}
+	q("finish", "--window", "4")
 	if out, errOut, code := run(t, "kioskctl", append([]string{"queue", "status"}, flags...)...); code != 0 || !strings.Contains(out, "window 1 idle") {
 		t.Errorf("queue status: exit %d, %q %q; want window 1 idle among the lines", code, out, errOut)
 	}

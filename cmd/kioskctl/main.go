@@ -40,7 +40,8 @@ uplink (a running kioskd):
 hall queue (a running kioskd with the hall role; defaults fit make run):
   queue issue --category A [--json]        take a ticket
   queue call --window 3 [--json]           call the next ticket to window 3
-  queue finish --window 3 [--outcome served|no_show|cancelled] [--json]
+  queue finish --window 3 [--outcome served|no_show|cancelled] [--next B] [--json]
+                                           (--next: the same ticket goes on to category B)
   queue status [--json]                    waiting per category, served, no-shows, windows
   (flags: --hall http://127.0.0.1:8081 --tokens var/hall-tokens.json)
 

@@ -26,6 +26,7 @@ func queueCmd(args []string) error {
 	category := fs.String("category", "", "category code (issue)")
 	window := fs.Int("window", 0, "window number (call, finish)")
 	outcome := fs.String("outcome", "served", "served, no_show or cancelled (finish)")
+	next := fs.String("next", "", "category the same ticket goes on to, a multi-step service (finish, served only)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageError{err.Error()}
@@ -128,9 +129,16 @@ func queueCmd(args []string) error {
 				return err
 			}
 		}
-		m, err := call(fmt.Sprintf("/hall/v1/windows/%d/finish", *window), t, map[string]string{"outcome": *outcome})
+		body := map[string]string{"outcome": *outcome}
+		if *next != "" {
+			body["next"] = *next
+		}
+		m, err := call(fmt.Sprintf("/hall/v1/windows/%d/finish", *window), t, body)
 		if err != nil {
 			return err
+		}
+		if *next != "" {
+			return print(m, fmt.Sprintf("window %d finished its step of %v; it waits in %v now", *window, m["ticket"], m["category"]))
 		}
 		return print(m, fmt.Sprintf("window %d finished %v: %v", *window, m["ticket"], m["outcome"]))
 	case "status":

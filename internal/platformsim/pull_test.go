@@ -38,8 +38,8 @@ func TestConfigETag(t *testing.T) {
 	a := checkETag(t, f, path)
 	var c hallConfig
 	if err := json.Unmarshal(a.body, &c); err != nil || c.HallName == "" || len(c.Categories) == 0 || len(c.Windows) == 0 ||
-		len(c.ScreenTexts) == 0 || c.Profiles[testNode] == "" || c.Categories[0].Open == "" {
-		t.Errorf("config = %+v, %v; want hall name, categories, windows, texts, profiles", c, err)
+		len(c.ScreenTexts) == 0 || c.Profiles[testNode] == "" || c.Categories[0].Open != "" || c.Categories[1].Open == "" {
+		t.Errorf("config = %+v, %v; want hall name, categories (A open all day, B with hours), windows, texts, profiles", c, err)
 	}
 	// A pushed config (here a broken one) is served as is, under a new ETag.
 	if p := f.must(t, "PUT", "/control/nodes/"+testNode+"/config", "", `{"categories": [`); p.status != http.StatusNoContent {

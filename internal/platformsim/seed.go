@@ -204,8 +204,11 @@ type openingHours struct {
 	Close string `json:"close"`
 }
 
+// seedCategories are the simulated hall's categories. A, general applications, has no
+// opening hours, so the simulated hall (make run, the tests) takes tickets at any time of
+// day; the others keep a hall's hours and caps.
 var seedCategories = []category{
-	{"A", "A", "综合受理", "General applications", []int{1, 2, 3}, 420, "08:30", "17:00", 0},
+	{"A", "A", "综合受理", "General applications", []int{1, 2, 3}, 420, "", "", 0},
 	{"B", "B", "不动产登记", "Real estate registration", []int{4, 5}, 720, "08:30", "17:00", 200},
 	{"C", "C", "社保医保", "Social and medical insurance", []int{6, 7}, 300, "08:30", "17:00", 0},
 	{"D", "D", "公安户政出入境", "Household and exit-entry", []int{8}, 480, "09:00", "16:30", 120},
