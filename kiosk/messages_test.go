@@ -2,14 +2,14 @@ package kiosk
 
 import (
 	"go/ast"
-	"go/parser"
 	"go/token"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/hallkiosk/hallkiosk/internal/gosrc"
 )
 
 func TestMessagesCheck(t *testing.T) {
@@ -33,51 +33,40 @@ func TestMessageKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, _ := filepath.Glob("*.go")
-	fset := token.NewFileSet()
 	used := map[string]bool{}
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
-		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ast.Inspect(f, func(n ast.Node) bool {
-			switch n := n.(type) {
-			case *ast.FuncDecl:
-				return n.Name.Name != "tr" // the one place that passes keys on
-			case *ast.CallExpr:
-				sel, ok := n.Fun.(*ast.SelectorExpr)
-				if !ok || (sel.Sel.Name != "tr" && sel.Sel.Name != "T") || len(n.Args) == 0 {
-					return true
-				}
-				lit, ok := n.Args[0].(*ast.BasicLit)
-				if sel.Sel.Name == "T" {
-					// Catalog.T(lang, key, ...): the key is the second argument.
-					if len(n.Args) < 2 {
-						return true
-					}
-					lit, ok = n.Args[1].(*ast.BasicLit)
-				}
-				if !ok || lit.Kind != token.STRING {
-					t.Errorf("%s: %s called with a computed key; write the key as a literal so this test sees it", fset.Position(n.Pos()), sel.Sel.Name)
-					return true
-				}
-				key, _ := strconv.Unquote(lit.Value)
-				used[key] = true
-				if !c.Has(key) {
-					t.Errorf("%s: key %q is not in messages/zh.toml", fset.Position(n.Pos()), key)
-				}
-			case *ast.BasicLit:
-				if n.Kind == token.STRING && strings.ContainsFunc(n.Value, func(r rune) bool { return unicode.Is(unicode.Han, r) }) {
-					t.Errorf("%s: Chinese text %s in Go code; put it in messages/", fset.Position(n.Pos()), n.Value)
-				}
+	gosrc.Inspect(t, ".", func(fset *token.FileSet, n ast.Node) bool {
+		switch n := n.(type) {
+		case *ast.FuncDecl:
+			return n.Name.Name != "tr" // the one place that passes keys on
+		case *ast.CallExpr:
+			sel, ok := n.Fun.(*ast.SelectorExpr)
+			if !ok || (sel.Sel.Name != "tr" && sel.Sel.Name != "T") || len(n.Args) == 0 {
+				return true
 			}
-			return true
-		})
-	}
+			lit, ok := n.Args[0].(*ast.BasicLit)
+			if sel.Sel.Name == "T" {
+				// Catalog.T(lang, key, ...): the key is the second argument.
+				if len(n.Args) < 2 {
+					return true
+				}
+				lit, ok = n.Args[1].(*ast.BasicLit)
+			}
+			if !ok || lit.Kind != token.STRING {
+				t.Errorf("%s: %s called with a computed key; write the key as a literal so this test sees it", fset.Position(n.Pos()), sel.Sel.Name)
+				return true
+			}
+			key, _ := strconv.Unquote(lit.Value)
+			used[key] = true
+			if !c.Has(key) {
+				t.Errorf("%s: key %q is not in messages/zh.toml", fset.Position(n.Pos()), key)
+			}
+		case *ast.BasicLit:
+			if n.Kind == token.STRING && strings.ContainsFunc(n.Value, func(r rune) bool { return unicode.Is(unicode.Han, r) }) {
+				t.Errorf("%s: Chinese text %s in Go code; put it in messages/", fset.Position(n.Pos()), n.Value)
+			}
+		}
+		return true
+	})
 	if len(used) < 50 {
 		t.Fatalf("found only %d keys; is the scan broken?", len(used))
 	}

@@ -2,15 +2,15 @@ package hall
 
 import (
 	"go/ast"
-	"go/parser"
 	"go/token"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/hallkiosk/hallkiosk/internal/gosrc"
 )
 
 // TestAPIDocCoversEverything keeps API.md from drifting again: every route the handler
@@ -66,55 +66,41 @@ var statusNames = map[string]int{
 // scanSource returns the patterns of mux.HandleFunc and mux.Handle calls and the
 // "status code" of every writeError call with a literal code in the package's non-test files.
 func scanSource(t *testing.T) (routes, codes []string) {
-	files, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fset := token.NewFileSet()
-	for _, name := range files {
-		if strings.HasSuffix(name, "_test.go") {
-			continue
+	gosrc.Inspect(t, ".", func(fset *token.FileSet, n ast.Node) bool {
+		call, ok := n.(*ast.CallExpr)
+		if !ok {
+			return true
 		}
-		f, err := parser.ParseFile(fset, name, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ast.Inspect(f, func(n ast.Node) bool {
-			call, ok := n.(*ast.CallExpr)
-			if !ok {
+		switch fn := call.Fun.(type) {
+		case *ast.SelectorExpr:
+			if (fn.Sel.Name == "HandleFunc" || fn.Sel.Name == "Handle") && len(call.Args) == 2 {
+				if p, ok := stringValue(call.Args[0]); ok {
+					routes = append(routes, p)
+				} else if id, ok := call.Args[0].(*ast.Ident); !ok || id.Name != "catchAll" {
+					t.Errorf("%s: a route whose pattern is not a literal: the test cannot check it", fset.Position(call.Pos()))
+				}
+			}
+		case *ast.Ident:
+			if fn.Name != "writeError" || len(call.Args) != 4 {
 				return true
 			}
-			switch fn := call.Fun.(type) {
-			case *ast.SelectorExpr:
-				if (fn.Sel.Name == "HandleFunc" || fn.Sel.Name == "Handle") && len(call.Args) == 2 {
-					if p, ok := stringValue(call.Args[0]); ok {
-						routes = append(routes, p)
-					} else if id, ok := call.Args[0].(*ast.Ident); !ok || id.Name != "catchAll" {
-						t.Errorf("%s: a route whose pattern is not a literal: the test cannot check it", fset.Position(call.Pos()))
-					}
-				}
-			case *ast.Ident:
-				if fn.Name != "writeError" || len(call.Args) != 4 {
-					return true
-				}
-				code, ok := stringValue(call.Args[2])
-				if !ok {
-					return true // queueError's table, checked from errorCodes itself
-				}
-				sel, ok := call.Args[1].(*ast.SelectorExpr)
-				status, known := 0, false
-				if ok {
-					status, known = statusNames[sel.Sel.Name]
-				}
-				if !known {
-					t.Errorf("%s: writeError with a status the test does not know: add it to statusNames", fset.Position(call.Pos()))
-					return true
-				}
-				codes = append(codes, strconv.Itoa(status)+" "+code)
+			code, ok := stringValue(call.Args[2])
+			if !ok {
+				return true // queueError's table, checked from errorCodes itself
 			}
-			return true
-		})
-	}
+			sel, ok := call.Args[1].(*ast.SelectorExpr)
+			status, known := 0, false
+			if ok {
+				status, known = statusNames[sel.Sel.Name]
+			}
+			if !known {
+				t.Errorf("%s: writeError with a status the test does not know: add it to statusNames", fset.Position(call.Pos()))
+				return true
+			}
+			codes = append(codes, strconv.Itoa(status)+" "+code)
+		}
+		return true
+	})
 	slices.Sort(codes)
 	return routes, slices.Compact(codes)
 }
