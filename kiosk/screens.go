@@ -139,10 +139,15 @@ func (s *Session) actions() []ui.Button {
 		out = append(out, ui.Button{ID: "home", Label: s.tr("action.home"), Kind: ui.ButtonSecondary})
 	}
 	// Both stay working over the "need more time?" prompt: a citizen stuck at it can read it
-	// in the other language, and can always call staff.
+	// in the other language, and can always call staff. The staff call's own button says
+	// that it worked, where the citizen is looking (the status bar says so too).
+	help := s.tr("action.help")
+	if s.helping(s.d.Clock.Now()) {
+		help = s.tr("action.help.called")
+	}
 	return append(out,
 		ui.Button{ID: "lang", Label: s.tr("action.lang"), Kind: ui.ButtonSecondary, Modeless: true},
-		ui.Button{ID: "help", Label: s.tr("action.help"), Kind: ui.ButtonDanger, Modeless: true})
+		ui.Button{ID: "help", Label: help, Kind: ui.ButtonDanger, Modeless: true})
 }
 
 func (s *Session) attract(sc *ui.Screen) {

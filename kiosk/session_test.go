@@ -234,6 +234,9 @@ func TestHelp(t *testing.T) {
 			if !has(r.view(), r.zh("help.coming")) {
 				t.Error("no confirmation on screen")
 			}
+			if i := slices.IndexFunc(r.view().Actions, func(b ui.Button) bool { return b.ID == "help" }); i < 0 || r.view().Actions[i].Label != r.zh("action.help.called") {
+				t.Error("the staff call's button does not say it was called")
+			}
 			r.clk.Advance(10 * time.Second)
 			r.tap("help")
 			if len(r.alerts.screens) != 1 {

@@ -149,7 +149,8 @@ func (s *Session) take(ctx context.Context) {
 	appt := req.Source == queue.SourceAppointment
 	switch {
 	case taken.Ticket.Number != "" && !taken.Printed:
-		// Cancelled by the dispenser (or, with err, not even that: staff sort it out).
+		// Not printed: a new ticket was cancelled by the dispenser (or, with err, not even
+		// that: staff sort it out); one the citizen already held still stands.
 		s.taken, s.screen = &taken, ScreenPrintFailed
 		s.log.Warn("ticket did not print", "ticket", taken.Ticket.Number, "print_err", taken.PrintErr, "err", err)
 	case err != nil:

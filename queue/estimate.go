@@ -13,8 +13,8 @@ import (
 const (
 	recentServices = 20
 	seedBelow      = 5
-	// minService: a service step shorter than this is a click (a ticket finished as served
-	// the moment it was started), not a service, and says nothing about how long one takes.
+	// minService: a service step shorter than this is not recorded for estimates (see
+	// recordService).
 	minService = 10 * time.Second
 )
 
@@ -59,7 +59,7 @@ func (q *Queue) estimateFor(ctx context.Context, db querier, now time.Time, t Ti
 
 func (q *Queue) estimate(ctx context.Context, db querier, now time.Time, category string, ahead int) (Estimate, error) {
 	rows, err := db.QueryContext(ctx, `SELECT serve_ms FROM queue_services WHERE category = ? AND business_date = ?
-		AND serve_ms >= ? ORDER BY id DESC LIMIT ?`, category, q.businessDate(now), minService.Milliseconds(), recentServices)
+		ORDER BY id DESC LIMIT ?`, category, q.businessDate(now), recentServices)
 	if err != nil {
 		return Estimate{}, err
 	}

@@ -204,9 +204,11 @@ func finish(ctx context.Context, tx *store.Tx, now time.Time, t *Ticket, outcome
 	return emit(tx, now, "ticket.finished", data)
 }
 
-// recordService keeps the step's serving time for estimates, if the step was served at all.
+// recordService keeps the step's serving time for estimates, if the step was served at all:
+// a step under minService is a click (finished as served the moment it was started), not a
+// service, and says nothing about how long one takes.
 func recordService(ctx context.Context, tx *store.Tx, now time.Time, t *Ticket) error {
-	if t.StartedAt.IsZero() || t.stepServeMS <= 0 {
+	if t.StartedAt.IsZero() || t.stepServeMS < minService.Milliseconds() {
 		return nil
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO queue_services(ticket_id, category, business_date, window_id, finished_at, serve_ms)
@@ -217,7 +219,6 @@ func recordService(ctx context.Context, tx *store.Tx, now time.Time, t *Ticket) 
 // seconds rounds to whole seconds for events: the platform's fields are integers.
 func seconds(ms int64) int64 { return (ms + 500) / 1000 }
 
-// leave closes the period of the current state, adding it to that state's total.
 // Elapsed is t with its periods counted up to now, as if it left its state now: a waiting
 // ticket's Wait includes the wait so far. Nothing is written.
 func (q *Queue) Elapsed(t Ticket) Ticket {
@@ -226,6 +227,8 @@ func (q *Queue) Elapsed(t Ticket) Ticket {
 	}
 	return t
 }
+
+// leave closes the period of the current state, adding it to that state's total.
 
 func leave(t *Ticket, now time.Time) {
 	d := max(now.UnixMilli()-t.sinceMS, 0) // a clock stepped back must not make time negative

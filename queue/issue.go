@@ -56,7 +56,7 @@ func (q *Queue) issue(ctx context.Context, tx *store.Tx, now time.Time, req Issu
 		}
 	case SourceAppointment:
 		if !code(req.AppointmentID, 64) || idnum.ValidID(req.AppointmentID) {
-			return Ticket{}, fmt.Errorf("%w: an appointment ticket needs appointment_id, the platform's id (1-64 letters, digits, '-', '_', '.' or ':')", ErrBadRequest)
+			return Ticket{}, fmt.Errorf("%w: an appointment ticket needs appointment_id, the platform's id (1-64 printable ASCII characters, no spaces, not an ID number)", ErrBadRequest)
 		}
 		if req.IDHash != "" && !idHash(req.IDHash) {
 			return Ticket{}, fmt.Errorf("%w: id_hash must be the hex HMAC-SHA256 of the ID number (64 lowercase hex digits)", ErrBadRequest)
@@ -194,29 +194,25 @@ func checkNumber(cat *Category, n int, date string) error {
 }
 
 // skipIssued moves cat's counter past the highest number of its prefix and range issued on
-// date under any category code, and takes the number after it. It reads the day's tickets:
-// only a number that was taken already comes here.
+// date under any category code, and takes the number after it. Numbers of one range have
+// one width, so the range is a seek on the (number, business_date) index; only a number
+// that was taken already comes here.
 func (q *Queue) skipIssued(ctx context.Context, tx *store.Tx, cat *Category, date string) (int, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT number FROM queue_tickets WHERE business_date = ?`, date)
+	first, last := formatNumber(cat, cat.RangeFrom), formatNumber(cat, cat.RangeTo)
+	var high sql.NullString
+	err := tx.QueryRowContext(ctx, `SELECT MAX(number) FROM queue_tickets WHERE number BETWEEN ? AND ?
+		AND length(number) = ? AND business_date = ?`, first, last, len(first), date).Scan(&high)
 	if err != nil {
 		return 0, err
 	}
-	high := cat.RangeFrom - 1
-	err = eachRow(rows, func() error {
-		var number string
-		if err := rows.Scan(&number); err != nil {
-			return err
+	n := cat.RangeFrom
+	if high.Valid {
+		v, err := strconv.Atoi(strings.TrimPrefix(high.String, cat.Prefix))
+		if err != nil {
+			return 0, fmt.Errorf("queue: number %q of %s: %w", high.String, date, err)
 		}
-		if v, err := strconv.Atoi(strings.TrimPrefix(number, cat.Prefix)); err == nil && number[:1] == cat.Prefix &&
-			v >= cat.RangeFrom && v <= cat.RangeTo && v > high {
-			high = v
-		}
-		return nil
-	})
-	if err != nil {
-		return 0, err
+		n = v + 1
 	}
-	n := high + 1
 	if _, err := tx.ExecContext(ctx, `UPDATE queue_counters SET last_number = ? WHERE category = ? AND business_date = ?`,
 		n, cat.Code, date); err != nil {
 		return 0, err
@@ -233,8 +229,6 @@ func formatNumber(cat *Category, n int) string {
 	return fmt.Sprintf("%s%03d", cat.Prefix, n)
 }
 
-// maskedName accepts "" or a short name with at least one * and no digits: whatever a
-// client sends, a full name or an ID number cannot be stored as the display name.
 // idHash reports whether s is an ID hash as idnum.Hash makes it: 64 lowercase hex digits.
 func idHash(s string) bool {
 	if len(s) != 64 {
@@ -248,14 +242,15 @@ func idHash(s string) bool {
 	return true
 }
 
-// code reports whether s is an identifier from another system: 1 to max letters, digits,
-// '-', '_', '.' or ':', nothing a log, a page or an event could be misled by.
+// code reports whether s is an identifier from another system: 1 to max printable ASCII
+// characters without spaces (UPLINK.md gives appointment ids no format), so no free text
+// (a name, a sentence) gets in.
 func code(s string, max int) bool {
 	if s == "" || len(s) > max {
 		return false
 	}
 	for _, c := range []byte(s) {
-		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || strings.IndexByte("-_.:", c) >= 0) {
+		if c <= ' ' || c > '~' {
 			return false
 		}
 	}
@@ -276,6 +271,8 @@ func reasonCode(s string) bool {
 	return true
 }
 
+// maskedName accepts "" or a short name with at least one * and no digits: whatever a
+// client sends, a full name or an ID number cannot be stored as the display name.
 func maskedName(s string) bool {
 	if s == "" {
 		return true

@@ -245,11 +245,17 @@ func TestNumberingAfterNodeOffOverMidnight(t *testing.T) {
 // A category renamed mid-day (same prefix, new code) starts a new counter; it must go on
 // past the numbers the old code issued, not refuse every ticket until midnight.
 func TestRenamedCategoryContinuesNumbering(t *testing.T) {
-	f := newFixture(t, testConfig())
-	f.issue(t, "A")
-	f.issue(t, "A")
-	f.db.Close()
+	// X shares A's letter with four-digit numbers: they must not count as A's.
 	cfg := testConfig()
+	cfg.Categories[0].RangeFrom, cfg.Categories[0].RangeTo = 1, 499
+	cfg.Categories = append(cfg.Categories, Category{Code: "X", Prefix: "A", RangeFrom: 500, RangeTo: 1500, Windows: []int{1}})
+	f := newFixture(t, cfg)
+	f.issue(t, "A")
+	f.issue(t, "A")
+	if got := f.issue(t, "X").Number; got != "A0500" {
+		t.Fatalf("X's first number = %s; want A0500", got)
+	}
+	f.db.Close()
 	cfg.Categories[0].Code = "SB"
 	f.open(t, cfg)
 	for _, want := range []string{"A003", "A004"} {

@@ -104,10 +104,11 @@ func (r *Renderer) style(px int, bold bool, col color.RGBA) textStyle {
 	return textStyle{face: r.fonts.face(px, bold, prop), lineH: r.m.lineH(px), col: col}
 }
 
-// addTarget records a touch target clipped to what is visible. One smaller than a finger
-// still takes taps but is a SmallTarget fault; one wholly cut off is no target (the
-// Overflow fault of its container says so).
+// addTarget records a touch target clipped to what is visible. One drawn smaller than a
+// finger still takes taps but is a SmallTarget fault; one the clip cut below that size, or
+// wholly, is no target (the Overflow fault of its container says so).
 func (r *Renderer) addTarget(t Target) {
+	whole := t.Rect
 	t.Rect = t.Rect.Intersect(r.c.clip)
 	if t.Rect.Empty() {
 		return
@@ -115,6 +116,11 @@ func (r *Renderer) addTarget(t Target) {
 	least := r.m.mm(minTargetMM)
 	if !t.List && (t.Rect.Dx() < least || t.Rect.Dy() < least) {
 		r.fault(SmallTarget, t.ID, t.Rect, least-min(t.Rect.Dx(), t.Rect.Dy()))
+		if t.Rect != whole {
+			// A sliver the clip left over takes no taps: one there would as likely be meant
+			// for its neighbour. (A whole button drawn too small stays tappable.)
+			return
+		}
 	}
 	r.l.Targets = append(r.l.Targets, t)
 }

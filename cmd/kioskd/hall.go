@@ -195,6 +195,7 @@ func (n *node) startHall() (api *hall.API, stop func(), err error) {
 	} else if k > 0 {
 		n.log.Info("queue: ended the previous business day's open tickets", "tickets", k)
 	}
+	ended := q.NextDay(n.clock.Now())
 	tokens, err := loadTokens(n.cfg.Hall.TokensFile, qcfg.Windows)
 	if err != nil {
 		return nil, nil, err
@@ -208,7 +209,7 @@ func (n *node) startHall() (api *hall.API, stop func(), err error) {
 	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
 	dayCtx, stopDays := context.WithCancel(context.Background())
-	go n.endDays(dayCtx, q, api.Hub)
+	go n.endDays(dayCtx, q, api.Hub, ended)
 	base := "http://" + ln.Addr().String()
 	n.log.Info("hall LAN API", "url", base+"/hall/v1/", "display", base+"/hall/display", "console", base+"/hall/console?window=1", "tokens", n.cfg.Hall.TokensFile,
 		"categories", len(qcfg.Categories), "windows", len(qcfg.Windows))
@@ -228,8 +229,10 @@ const endDayCheck = time.Minute
 // the wall clock at least every endDayCheck and ends the day whenever the business day is
 // not the one it last ended at, never trusting one long timer: timers run on the monotonic
 // clock, and a wall clock that steps after start would move midnight away from the timer.
-func (n *node) endDays(ctx context.Context, q *queue.Queue, hub *hall.Hub) {
-	var ended time.Time // the next midnight as of the last EndDay
+//
+// ended is the next midnight as of the last EndDay (the one at start-up); zero runs EndDay
+// at once.
+func (n *node) endDays(ctx context.Context, q *queue.Queue, hub *hall.Hub, ended time.Time) {
 	for {
 		now := n.clock.Now()
 		if next := q.NextDay(now); !next.Equal(ended) {

@@ -110,7 +110,11 @@ func TestEndDaysFollowsTheWallClock(t *testing.T) {
 	hub := &hall.Hub{}
 	events, unsubscribe := hub.Subscribe()
 	defer unsubscribe()
-	go n.endDays(ctx, q, hub)
+	// As startHall does: EndDay at start, then the loop from that day's midnight.
+	if _, err := q.EndDay(ctx); err != nil {
+		t.Fatal(err)
+	}
+	go n.endDays(ctx, q, hub, q.NextDay(clk.Now()))
 	// waitReset moves the clock on a check at a time until the loop publishes a reset. The
 	// loop publishes before it sleeps again, so once it waits, a reset is in events.
 	waitReset := func(what string) {
