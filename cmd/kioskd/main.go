@@ -13,7 +13,6 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"sync/atomic"
 	"syscall"
@@ -223,10 +222,13 @@ func (n *node) run(ctx context.Context, scr *screen) error {
 	}
 	stopLog := n.logHealthTransitions(ctx)
 	defer stopLog()
-	// The deployment key of id_hash (HMAC-SHA256 of ID numbers); enrolment with a platform
-	// that hands out its own will replace the file.
-	if n.idKey, err = loadKeyFile(filepath.Join(filepath.Dir(n.cfg.Store.Path), "deployment.key")); err != nil {
-		return fmt.Errorf("deployment key: %w", err)
+	var local bool
+	if n.idKey, local, err = deploymentKey(n.cfg); err != nil {
+		return err
+	}
+	if local && !n.sim { // the embedded simulated platform takes the node's own key
+		n.health.Report("keys", health.Degraded, "keys.deployment_key_local",
+			"id_hash uses this node's own key: the platform cannot match ID cards to its pickups and appointments; set uplink.deployment_key_file to the deployment's key")
 	}
 	if n.appointments, err = n.appointmentBook(); err != nil {
 		return err

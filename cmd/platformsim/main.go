@@ -36,6 +36,7 @@ func run(ctx context.Context, args []string, ready chan<- string) error {
 	dbPath := fs.String("db", "var/platformsim.db", "SQLite file of the platform's own store")
 	codeFile := fs.String("enrol-code-file", "", "if set, write a fresh one-time enrolment code to this file at start")
 	hall := fs.String("hall", "sim-hall", "hall the code of -enrol-code-file enrols a node in")
+	keyFile := fs.String("deployment-key-file", "", "the deployment's id_hash key (the file the nodes have as uplink.deployment_key_file); empty: the demo key")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	logFormat := fs.String("log-format", "auto", "auto, json or text")
 	allowRemote := fs.Bool("allow-remote", false, "allow -listen on a non-loopback address (exposes /control/)")
@@ -49,7 +50,13 @@ func run(ctx context.Context, args []string, ready chan<- string) error {
 	if !*allowRemote && !loopback(*listen) {
 		return fmt.Errorf("-listen %s is not a loopback address: /control/ would be open to the network; add -allow-remote if you mean it", *listen)
 	}
-	sim, err := platformsim.Open(ctx, platformsim.Config{DBPath: *dbPath, Log: log})
+	var key []byte
+	if *keyFile != "" {
+		if key, err = os.ReadFile(*keyFile); err != nil {
+			return fmt.Errorf("-deployment-key-file: %w", err)
+		}
+	}
+	sim, err := platformsim.Open(ctx, platformsim.Config{DBPath: *dbPath, Log: log, DeploymentKey: key})
 	if err != nil {
 		return err
 	}

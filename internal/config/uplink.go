@@ -27,6 +27,12 @@ type Uplink struct {
 	// DocumentKeyFile holds the AES-256 key for certificates and materials at rest (32 bytes,
 	// made at first start, mode 0600). Default: document.key beside the store.
 	DocumentKeyFile string `toml:"document_key_file"`
+	// DeploymentKeyFile holds the deployment key of id_hash (UPLINK.md: HMAC-SHA256 of ID
+	// numbers), 32 bytes: one secret for the whole deployment, the same file on every node
+	// and at the platform, provisioned with the node, never made here. Without it the node
+	// hashes with a key of its own (deployment.key beside the store), so ID-card dedupe works
+	// but the platform cannot match its people; kioskd says so in its health.
+	DeploymentKeyFile string `toml:"deployment_key_file"`
 }
 
 func (u *Uplink) provision(storePath string) {
