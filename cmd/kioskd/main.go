@@ -100,6 +100,9 @@ func run(cfgPath string, sim, checkOnly bool) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// After the first signal, a second one ends the process at once (the default action),
+	// for a shutdown that hangs.
+	context.AfterFunc(ctx, stop)
 	ctx, restart := context.WithCancelCause(ctx)
 	defer restart(nil)
 	n := &node{cfg: cfg, profiles: set, log: log, sim: sim, clock: clock.Real{}, inputs: make(chan kiosk.Input, 64)}
@@ -314,6 +317,7 @@ func (n *node) run(ctx context.Context, scr *screen) error {
 	}
 	var watchdog <-chan time.Time
 	if iv := sdnotify.WatchdogInterval(); iv > 0 {
+		n.petWatchdog(iv) // at once: after an in-place restart the old timer still runs
 		t := time.NewTicker(iv)
 		defer t.Stop()
 		watchdog = t.C
@@ -323,8 +327,7 @@ func (n *node) run(ctx context.Context, scr *screen) error {
 		case <-ctx.Done():
 			done = true
 		case <-watchdog:
-			// Only the main loop pets the watchdog: if it stalls, systemd restarts us.
-			sdnotify.Notify("WATCHDOG=1")
+			n.petWatchdog(sdnotify.WatchdogInterval())
 		}
 	}
 
@@ -338,6 +341,24 @@ func (n *node) run(ctx context.Context, scr *screen) error {
 	n.log.Info("kioskd stopped")
 	return nil
 }
+
+// petWatchdog tells systemd the node is alive, only if the main loop runs (it calls this)
+// and the store answers a read within the interval: a stuck disk or writer gets kioskd
+// restarted instead of pinging on over a node that cannot issue tickets.
+func (n *node) petWatchdog(iv time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), iv)
+	defer cancel()
+	var one int
+	if err := n.db.Read().QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		n.log.Error("watchdog: the store does not answer; not telling systemd we are alive", "err", err)
+		return
+	}
+	sdnotify.Notify("WATCHDOG=1")
+}
+
+// deviceEventsKept is how many health transitions device_events keeps: the technician's
+// history, bounded so a device that flaps for years cannot grow the database without end.
+var deviceEventsKept int64 = 20000
 
 // logHealthTransitions records every change of a component's state in the store and the log.
 // Writes go through a buffered channel so a slow disk never stalls a device loop.
@@ -359,8 +380,16 @@ func (n *node) logHealthTransitions(ctx context.Context) (stop func()) {
 			}
 			n.log.Log(ctx, lvl, "health", "component", st.Component, "state", st.State, "code", st.Code, "message", st.Message)
 			err := n.db.Write(context.Background(), func(tx *store.Tx) error {
-				_, err := tx.Exec(`INSERT INTO device_events(at, component, state, code, message) VALUES(?,?,?,?,?)`,
+				res, err := tx.Exec(`INSERT INTO device_events(at, component, state, code, message) VALUES(?,?,?,?,?)`,
 					store.FormatTime(st.Since), st.Component, string(st.State), st.Code, st.Message)
+				if err != nil {
+					return err
+				}
+				id, err := res.LastInsertId()
+				if err != nil {
+					return err
+				}
+				_, err = tx.Exec(`DELETE FROM device_events WHERE id <= ?`, id-deviceEventsKept)
 				return err
 			})
 			if err != nil {

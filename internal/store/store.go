@@ -104,6 +104,13 @@ func (d *DB) open(ctx context.Context) error {
 		}
 	}
 	d.w = w
+	// The queue's rows are personal data (ID hashes, masked names): owner only, like the
+	// key files. SQLite gives the -wal and -shm it makes later the database file's mode.
+	for _, f := range []string{d.path, d.path + "-wal", d.path + "-shm"} {
+		if err := os.Chmod(f, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("store: %w", err)
+		}
+	}
 
 	r, err := sql.Open("sqlite3", dsn(d.path, readerParams))
 	if err != nil {

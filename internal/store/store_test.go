@@ -502,3 +502,23 @@ func mustMigrations(t *testing.T) []migration {
 	}
 	return ms
 }
+
+func TestFilesAreOwnerOnly(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kioskd.db")
+	d := open(t, path)
+	if err := d.Write(context.Background(), func(tx *Tx) error {
+		_, err := tx.Exec(`INSERT INTO meta(key, value) VALUES('k', 'v')`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := fi.Mode().Perm(); m != 0o600 {
+			t.Errorf("%s has mode %v; want 0600", filepath.Base(f), m)
+		}
+	}
+}
