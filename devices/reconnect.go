@@ -21,8 +21,7 @@ func Reconnect(ctx context.Context, clk clock.Clock, retryCap time.Duration, ope
 		if err != nil {
 			lost(false, err)
 		} else {
-			err = session(ctx, port, b.Reset)
-			port.Close()
+			err = runSession(ctx, port, session, b.Reset)
 			if ctx.Err() != nil {
 				return
 			}
@@ -33,4 +32,11 @@ func Reconnect(ctx context.Context, clk clock.Clock, retryCap time.Duration, ope
 		case <-clk.After(b.Next()):
 		}
 	}
+}
+
+// runSession runs one session and closes its port however the session ends, a driver's
+// panic included, so the supervisor that recovers the panic does not leak the port.
+func runSession(ctx context.Context, port Port, session func(ctx context.Context, p Port, ready func()) error, ready func()) error {
+	defer port.Close()
+	return session(ctx, port, ready)
 }

@@ -13,10 +13,16 @@ import (
 // startReader runs `devsim idcard` on a pty and returns its link and control socket.
 func startReader(t *testing.T) (link, ctl string) {
 	t.Helper()
+	return startReaderAt(t, "115200")
+}
+
+// startReaderAt is startReader with the simulator paced at baud.
+func startReaderAt(t *testing.T, baud string) (link, ctl string) {
+	t.Helper()
 	dir := t.TempDir()
 	link = filepath.Join(dir, "reader")
 	ctl = link + ".ctl"
-	p := start(t, "devsim", "idcard", "--link", link, "--baud", "115200")
+	p := start(t, "devsim", "idcard", "--link", link, "--baud", baud)
 	p.waitOutput(t, "simulator running", 10*time.Second)
 	t.Cleanup(func() { p.stop(t) })
 	return link, ctl

@@ -117,7 +117,9 @@ type Quirks struct {
 
 	// PaperMM is the paper roll width, 58 or 80. escpos only.
 	PaperMM int `toml:"paper_mm" json:"paper_mm,omitempty"`
-	// Columns of font A on one line (58 mm: 32; 80 mm: 48, or 42 on 512-dot heads). escpos only.
+	// Columns of font A on one line (58 mm: 32; 80 mm: 48, or 42 on 512-dot heads), at most
+	// what the paper's head prints (32 on 58 mm, 48 on 80 mm); the driver lays text, the
+	// logo and a raster QR code out for columns x 12 dots. escpos only.
 	Columns int `toml:"columns" json:"columns,omitempty"`
 	// Cutter: "partial", "full" or "none" (tear bar). escpos only.
 	Cutter string `toml:"cutter" json:"cutter,omitempty"`
@@ -131,7 +133,9 @@ type Quirks struct {
 	// Trigger is the scanner's command set for host triggering: "none", "honeywell",
 	// "newland" or "zebra-ssi". barcode only.
 	Trigger string `toml:"trigger" json:"trigger,omitempty"`
-	// Suffix the scanner is set to send after a code: "cr", "lf" or "crlf". barcode only.
+	// Suffix the scanner is set to send after a code: "cr", "lf", "crlf" or "none". Only it
+	// (or a pause in the bytes) ends a code, so a QR code may hold the other line breaks;
+	// with "none" codes end at the pause only. barcode only.
 	Suffix string `toml:"suffix" json:"suffix,omitempty"`
 	// AIMPrefix: the scanner sends an AIM symbology identifier (]Q1...) first. barcode only.
 	AIMPrefix bool `toml:"aim_prefix" json:"aim_prefix,omitempty"`
@@ -350,6 +354,10 @@ var bauds = []int{50, 75, 110, 134, 150, 200, 300, 600, 1200, 1800, 2400, 4800, 
 	57600, 115200, 230400, 460800, 500000, 576000, 921600, 1000000, 1152000, 1500000, 2000000,
 	2500000, 3000000, 3500000, 4000000}
 
+// paperColumns is the most font A columns (12 dots wide) a paper width prints: 384 dots
+// on 58 mm, 576 on 80 mm (DEVICES.md 3; escpos.Paper.Dots).
+var paperColumns = map[int]int{58: 32, 80: 48}
+
 // GA 467 vendors' sheets ask for at least 300 ms between polls (DEVICES.md 1.3).
 const ga467MinPoll = 300 * time.Millisecond
 
@@ -470,8 +478,12 @@ func (p Profile) problems() []problem {
 		if q.PaperMM != 58 && q.PaperMM != 80 {
 			bad("quirks.paper_mm", "= %d is not a ticket paper width: use 58 or 80", q.PaperMM)
 		}
-		if q.Columns < 16 || q.Columns > 64 {
+		switch maxCols := paperColumns[q.PaperMM]; {
+		case q.Columns < 16 || q.Columns > 64:
 			bad("quirks.columns", "= %d is not a line width: use 32 (58 mm), 42 or 48 (80 mm)", q.Columns)
+		case maxCols > 0 && q.Columns > maxCols:
+			bad("quirks.columns", "= %d does not fit %d mm paper: its %d-dot head prints at most %d columns of font A (12 dots each), and the ticket and its logo are laid out for the columns; use %s",
+				q.Columns, q.PaperMM, maxCols*12, maxCols, map[int]string{58: "32", 80: "48, or 42 on a 512-dot head"}[q.PaperMM])
 		}
 		if !slices.Contains([]string{"partial", "full", "none"}, q.Cutter) {
 			bad("quirks.cutter", "= %q is not a cutter: use \"partial\", \"full\" or \"none\"", q.Cutter)
@@ -494,8 +506,8 @@ func (p Profile) problems() []problem {
 		if !slices.Contains([]string{"none", "honeywell", "newland", "zebra-ssi"}, q.Trigger) {
 			bad("quirks.trigger", "= %q is not a trigger command set: use \"none\", \"honeywell\", \"newland\" or \"zebra-ssi\"", q.Trigger)
 		}
-		if !slices.Contains([]string{"cr", "lf", "crlf"}, q.Suffix) {
-			bad("quirks.suffix", "= %q is not a suffix: use \"cr\", \"lf\" or \"crlf\" as set on the scanner", q.Suffix)
+		if !slices.Contains([]string{"cr", "lf", "crlf", "none"}, q.Suffix) {
+			bad("quirks.suffix", "= %q is not a suffix: use \"cr\", \"lf\", \"crlf\" or \"none\" as set on the scanner", q.Suffix)
 		}
 	} else if q.Trigger != "" || q.Suffix != "" || q.AIMPrefix {
 		bad("quirks.trigger", "and suffix/aim_prefix apply to driver \"barcode\" only: remove them")

@@ -132,6 +132,10 @@ func TestValidationRules(t *testing.T) {
 	printer := func(kind string) string {
 		return strings.NewReplacer(`driver = "idcard"`, `driver = "escpos"`, `kind = "id_card_reader"`, "kind = "+kind).Replace(base)
 	}
+	scanner := func(suffix string) string {
+		return strings.NewReplacer(`driver = "idcard"`, `driver = "barcode"`, `kind = "id_card_reader"`, `kind = "code_scanner"`).Replace(base) +
+			"[quirks]\ntrigger = \"none\"\nsuffix = \"" + suffix + "\"\n"
+	}
 	cases := []struct {
 		name, src string
 		want      []string
@@ -178,6 +182,19 @@ func TestValidationRules(t *testing.T) {
 		{"printer is valid", printer(`"ticket_printer"`) + printerQuirks, nil},
 		{"printer without quirks", printer(`"ticket_printer"`), []string{"quirks.paper_mm = 0", "quirks.cutter", "quirks.status"}},
 		{"printer bad paper", printer(`"ticket_printer"`) + strings.Replace(printerQuirks, "paper_mm = 80", "paper_mm = 76", 1), []string{"quirks.paper_mm = 76", "58 or 80"}},
+		{"58 mm printer with 80 mm columns", printer(`"ticket_printer"`) + strings.NewReplacer("paper_mm = 80", "paper_mm = 58", "columns = 48", "columns = 48").Replace(printerQuirks),
+			[]string{"quirks.columns = 48 does not fit 58 mm paper", "384-dot head", "at most 32 columns", "use 32"}},
+		{"58 mm printer with 64 columns", printer(`"ticket_printer"`) + strings.NewReplacer("paper_mm = 80", "paper_mm = 58", "columns = 48", "columns = 64").Replace(printerQuirks),
+			[]string{"quirks.columns = 64 does not fit 58 mm paper"}},
+		{"58 mm printer with 32 columns", printer(`"ticket_printer"`) + strings.NewReplacer("paper_mm = 80", "paper_mm = 58", "columns = 48", "columns = 32").Replace(printerQuirks), nil},
+		{"80 mm printer with 49 columns", printer(`"ticket_printer"`) + strings.Replace(printerQuirks, "columns = 48", "columns = 49", 1),
+			[]string{"quirks.columns = 49 does not fit 80 mm paper", "576-dot head", "use 48, or 42 on a 512-dot head"}},
+		{"80 mm printer with 42 columns", printer(`"ticket_printer"`) + strings.Replace(printerQuirks, "columns = 48", "columns = 42", 1), nil},
+		{"printer with 8 columns", printer(`"ticket_printer"`) + strings.Replace(printerQuirks, "columns = 48", "columns = 8", 1), []string{"quirks.columns = 8 is not a line width"}},
+		{"scanner is valid", scanner("cr"), nil},
+		{"scanner without suffix", scanner("none"), nil},
+		{"scanner crlf", scanner("crlf"), nil},
+		{"scanner bad suffix", scanner("tab"), []string{`quirks.suffix = "tab" is not a suffix`, `"none"`}},
 		{"scanner quirk on reader", base + "[quirks]\ntrigger = \"honeywell\"\n", []string{`apply to driver "barcode" only`}},
 		{"firmware without version", base + "[[firmware]]\nnote = \"seen on a unit\"\n", []string{"firmware[0].version is empty"}},
 	}

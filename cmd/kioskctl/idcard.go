@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -13,11 +14,16 @@ import (
 	"github.com/hallkiosk/hallkiosk/internal/idnum"
 )
 
-func idcardCmd(args []string) error {
+func idcardCmd(args []string) error { return idcardRun(args, os.Stdout, os.Stderr) }
+
+// idcardRun runs an idcard command, writing its result to stdout and prompts to stderr.
+// A returned error is the one line main prints.
+func idcardRun(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return usageError{"usage: kioskctl idcard read|sam --port PATH ..."}
 	}
 	fs := flag.NewFlagSet("kioskctl idcard "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	port := fs.String("port", "", "serial port of the reader, e.g. /dev/ttyUSB0 (required)")
 	baud := fs.Int("baud", 115200, "baud rate")
 	asJSON := fs.Bool("json", false, "print one JSON object")
@@ -34,12 +40,13 @@ func idcardCmd(args []string) error {
 		return fmt.Errorf("no reader: %w", err)
 	}
 	defer p.Close()
-	c := idcard.NewConn(p, time.Second)
+	// A fixed second cannot carry a read's 1295 bytes at 9600 baud (1.35 s on the wire).
+	c := idcard.NewConn(p, idcard.CommandTimeoutFor(*baud, *fp))
 	switch args[0] {
 	case "sam":
-		return samCmd(c, *port, *asJSON)
+		return samCmd(c, *port, *asJSON, stdout)
 	case "read":
-		return readCmd(c, *port, *timeout, *fp, *asJSON)
+		return readCmd(c, *port, *timeout, *fp, *asJSON, stdout, stderr)
 	}
 	return usageError{fmt.Sprintf("unknown idcard command %q: use read or sam", args[0])}
 }
@@ -59,7 +66,7 @@ func checkReader(c *idcard.Conn, port string) error {
 	return fmt.Errorf("bad reader: %w", err)
 }
 
-func samCmd(c *idcard.Conn, port string, asJSON bool) error {
+func samCmd(c *idcard.Conn, port string, asJSON bool, stdout io.Writer) error {
 	if err := checkReader(c, port); err != nil {
 		return err
 	}
@@ -68,18 +75,22 @@ func samCmd(c *idcard.Conn, port string, asJSON bool) error {
 		return fmt.Errorf("bad reader: SAM id: %w", err)
 	}
 	if asJSON {
-		return json.NewEncoder(os.Stdout).Encode(map[string]any{"status": "ok", "sam_id": id, "port": port})
+		return json.NewEncoder(stdout).Encode(map[string]any{"status": "ok", "sam_id": id, "port": port})
 	}
-	fmt.Printf("SAM status: ok\nSAM id:     %s\n", id)
+	fmt.Fprintf(stdout, "SAM status: ok\nSAM id:     %s\n", id)
 	return nil
 }
 
-func readCmd(c *idcard.Conn, port string, timeout time.Duration, fp, asJSON bool) error {
+// readCmd polls for a card until one is read or timeout passes. With --json nothing but
+// the card reaches stdout and nothing at all stderr: a failure is the returned error,
+// which names the last reason. Without it, a person at the reader is told to place a card
+// again whenever the reason a read failed changes.
+func readCmd(c *idcard.Conn, port string, timeout time.Duration, fp, asJSON bool, stdout, stderr io.Writer) error {
 	if err := checkReader(c, port); err != nil {
 		return err
 	}
 	if !asJSON {
-		fmt.Fprintln(os.Stderr, "place the card on the reader...")
+		fmt.Fprintln(stderr, "place the card on the reader...")
 	}
 	deadline := time.Now().Add(timeout)
 	var lastErr error
@@ -87,14 +98,16 @@ func readCmd(c *idcard.Conn, port string, timeout time.Duration, fp, asJSON bool
 		card, err := c.ReadCard(fp)
 		if err == nil {
 			defer card.Wipe()
-			return printCard(card, asJSON)
+			return printCard(card, asJSON, stdout)
 		}
 		var st *idcard.StatusError
 		switch {
 		case errors.Is(err, idcard.ErrNoCard):
 		case errors.As(err, &st), errors.Is(err, idcard.ErrBadCardData):
+			if !asJSON && (lastErr == nil || lastErr.Error() != err.Error()) {
+				fmt.Fprintln(stderr, "card could not be read; lift it and place it again:", err)
+			}
 			lastErr = err
-			fmt.Fprintln(os.Stderr, "card could not be read; lift it and place it again:", err)
 		case errors.Is(err, idcard.ErrChecksum), errors.Is(err, idcard.ErrFrameLength), errors.Is(err, idcard.ErrNoResponse):
 			lastErr = err
 			c.Drain()
@@ -139,16 +152,16 @@ func maskedView(c *idcard.Card) cardView {
 		Issuer: c.Issuer, ValidFrom: c.ValidFrom, ValidTo: c.ValidTo, PhotoBytes: len(c.Photo)}
 }
 
-func printCard(c *idcard.Card, asJSON bool) error {
+func printCard(c *idcard.Card, asJSON bool, stdout io.Writer) error {
 	v := maskedView(c)
 	if asJSON {
-		return json.NewEncoder(os.Stdout).Encode(v)
+		return json.NewEncoder(stdout).Encode(v)
 	}
 	valid := "valid"
 	if !v.IDValid {
 		valid = "CHECK FAILED"
 	}
-	fmt.Printf("card type:  %s\nname:       %s\nsex:        %s\nnation:     %s\nbirth:      %s\naddress:    %s\nid number:  %s (%s)\nissuer:     %s\nvalid:      %s to %s\nphoto:      %d bytes\n",
+	fmt.Fprintf(stdout, "card type:  %s\nname:       %s\nsex:        %s\nnation:     %s\nbirth:      %s\naddress:    %s\nid number:  %s (%s)\nissuer:     %s\nvalid:      %s to %s\nphoto:      %d bytes\n",
 		v.CardType, v.Name, v.Sex, v.Nation, v.Birth, v.Address, v.IDNumber, valid, v.Issuer, v.ValidFrom, v.ValidTo, v.PhotoBytes)
 	return nil
 }

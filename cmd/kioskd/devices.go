@@ -47,7 +47,7 @@ func (n *node) deviceSpecs(ctx context.Context) ([]devices.Spec, []web.MetricsFu
 		case p.Driver == "idcard":
 			cfg := idcard.Config{Name: d.Name, Port: d.Port, Baud: p.Transport.Baud,
 				ReadTimeout: p.Transport.ReadTimeout.Std(), PollInterval: p.Timing.PollInterval.Std(),
-				CommandTimeout: p.Timing.CommandTimeout.Std(), ReadFingerprint: p.Quirks.ReadFingerprint}
+				CommandTimeout: p.Timing.CommandTimeout.Std(), ReadFingerprint: p.Quirks.ReadFingerprint, MaxRFFrame: p.Quirks.MaxRFFrame}
 			r := idcard.NewReader(cfg, idcard.Opener(opener(p, d.Port)), n.health, n.log, n.clock)
 			if d.IsEnabled() {
 				n.readers = append(n.readers, d.Name)
@@ -68,7 +68,8 @@ func (n *node) deviceSpecs(ctx context.Context) ([]devices.Spec, []web.MetricsFu
 		case p.Driver == "barcode":
 			sc := barcode.NewScanner(barcode.Config{Name: d.Name, Port: d.Port, Baud: p.Transport.Baud,
 				ReadTimeout: p.Transport.ReadTimeout.Std(), Model: barcode.Model(triggerModel(p.Quirks.Trigger)),
-				StripAIM: p.Quirks.AIMPrefix}, barcode.Opener(opener(p, d.Port)), n.health, n.log, n.clock)
+				Suffix: barcode.Suffix(p.Quirks.Suffix), StripAIM: p.Quirks.AIMPrefix},
+				barcode.Opener(opener(p, d.Port)), n.health, n.log, n.clock)
 			metrics = append(metrics, scannerMetrics(sc))
 			spec.Build = func() (devices.Device, error) {
 				go n.consumeCodes(ctx, sc)
@@ -260,7 +261,8 @@ func startSimulators(cfg *config.Config, set *profiles.Set, log *slog.Logger) (*
 			sim := escpossim.New(escpossim.Config{Link: link, Out: link + "-out", Paper: paper, Baud: cfg.Sim.Baud, Log: log})
 			s.printer[d.Name], exec, start = sim, sim.Exec, sim.Start
 		case "barcode":
-			sim := barcodesim.New(barcodesim.Config{Link: link, Log: log})
+			// The simulated scanner sends the suffix the profile says the scanner is set to.
+			sim := barcodesim.New(barcodesim.Config{Link: link, Suffix: barcodesim.Suffix(p.Quirks.Suffix), Log: log})
 			s.scanner[d.Name], exec, start = sim, sim.Exec, sim.Start
 		default:
 			continue

@@ -46,7 +46,10 @@ type Config struct {
 	ReadTimeout time.Duration // serial read timeout; also how soon an unterminated code ends (default 100 ms)
 	Model       Model         // command set for Trigger; "" = generic
 	MaxLen      int           // longest accepted code in bytes (default 512)
-	StripAIM    bool          // the scanner sends AIM symbology prefixes; strip and report them
+	// Suffix the scanner is set to send after each code (default SuffixCR). Only it ends a
+	// code, besides the gap, so a QR code may hold the other line breaks.
+	Suffix   Suffix
+	StripAIM bool // the scanner sends AIM symbology prefixes; strip and report them
 	// RetryCap caps the delay between attempts to reopen a vanished port (default 1 s).
 	RetryCap time.Duration
 }
@@ -63,7 +66,7 @@ type Scanner struct {
 	clock  clock.Clock
 	events chan Event
 
-	codes, tooLong, controlChar, invalidUTF8, empty, dropped atomic.Int64
+	codes, tooLong, controlChar, invalidUTF8, empty, dropped, replies, refused atomic.Int64
 
 	mu   sync.Mutex
 	port devices.Port // the open port, for Trigger; nil between sessions
@@ -96,6 +99,9 @@ func NewScanner(cfg Config, open Opener, rep health.Reporter, log *slog.Logger, 
 	if cfg.MaxLen <= 0 {
 		cfg.MaxLen = DefaultMaxLen
 	}
+	if cfg.Suffix == "" {
+		cfg.Suffix = DefaultSuffix
+	}
 	if cfg.RetryCap <= 0 {
 		cfg.RetryCap = time.Second
 	}
@@ -123,6 +129,9 @@ type Stats struct {
 	// Rejected codes by reason.
 	TooLong, ControlChar, InvalidUTF8, Empty int64
 	DroppedEvents                            int64
+	// Replies to host commands taken out of the stream (not codes), and how many of them
+	// refused the command.
+	Replies, Refused int64
 }
 
 // Rejected is the sum of every rejection.
@@ -130,7 +139,8 @@ func (st Stats) Rejected() int64 { return st.TooLong + st.ControlChar + st.Inval
 
 func (s *Scanner) Stats() Stats {
 	return Stats{Codes: s.codes.Load(), TooLong: s.tooLong.Load(), ControlChar: s.controlChar.Load(),
-		InvalidUTF8: s.invalidUTF8.Load(), Empty: s.empty.Load(), DroppedEvents: s.dropped.Load()}
+		InvalidUTF8: s.invalidUTF8.Load(), Empty: s.empty.Load(), DroppedEvents: s.dropped.Load(),
+		Replies: s.replies.Load(), Refused: s.refused.Load()}
 }
 
 // Trigger starts (on) or stops a read on a scanner whose model has a host trigger.
@@ -186,19 +196,28 @@ func (s *Scanner) session(ctx context.Context, port devices.Port, ready func()) 
 		s.mu.Unlock()
 	}()
 	s.health.Report(s.cfg.Name, health.OK, CodeReady, "scanner ready on "+s.cfg.Port)
-	s.log.Info("scanner ready", "port", s.cfg.Port, "model", string(s.cfg.Model))
-	f := Framer{MaxLen: s.cfg.MaxLen, StripAIM: s.cfg.StripAIM}
+	s.log.Info("scanner ready", "port", s.cfg.Port, "model", string(s.cfg.Model), "suffix", string(s.cfg.Suffix))
+	// Replies to Trigger come on the same line as the codes: take them out first.
+	rf := ReplyFilter{Model: s.cfg.Model}
+	f := Framer{MaxLen: s.cfg.MaxLen, StripAIM: s.cfg.StripAIM, Suffix: s.cfg.Suffix}
 	buf := make([]byte, 1024)
 	for ctx.Err() == nil {
 		n, err := port.Read(buf)
 		switch {
 		case errors.Is(err, devices.ErrTimeout):
-			s.handle(f.Flush(s.clock.Now()))
+			now := s.clock.Now()
+			// A reply cut short is not coming: its bytes are noise for the framer.
+			if held := rf.Flush(); len(held) > 0 {
+				s.handle(f.Feed(held, now))
+			}
+			s.handle(f.Flush(now))
 		case err != nil:
 			// A code cut off by the unplug is not a code.
 			return err
 		default:
-			s.handle(f.Feed(buf[:n], s.clock.Now()))
+			data, replies := rf.Feed(buf[:n])
+			s.handleReplies(replies)
+			s.handle(f.Feed(data, s.clock.Now()))
 		}
 	}
 	return ctx.Err()
@@ -224,6 +243,18 @@ func (s *Scanner) handle(rs []Result) {
 			s.empty.Add(1)
 		}
 		s.logReject(r)
+	}
+}
+
+func (s *Scanner) handleReplies(rs []Reply) {
+	for _, r := range rs {
+		s.replies.Add(1)
+		if r.OK {
+			s.log.Debug("scanner acknowledged a command", "model", string(r.Model))
+			continue
+		}
+		s.refused.Add(1)
+		s.log.Warn("scanner refused a command", "model", string(r.Model), "len", r.Len)
 	}
 }
 

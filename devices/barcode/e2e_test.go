@@ -140,7 +140,7 @@ func TestBadCodesRejectedAndCounted(t *testing.T) {
 		[]byte(secret + "\xc3\x28\r"),              // invalid UTF-8
 		[]byte(secret + "\x07\r"),                  // control character
 		[]byte(strings.Repeat(secret, 5) + "\r\n"), // too long
-		append([]byte(secret+"\xff"), '\n'),        // invalid UTF-8 again
+		append([]byte(secret+"\xff"), '\r'),        // invalid UTF-8 again
 		[]byte("A\x1bB\r"),                         // escape
 	}
 	for _, b := range bad {

@@ -54,13 +54,30 @@ func TestFramer(t *testing.T) {
 		want  []string
 	}{
 		{"cr", Framer{}, []feed{{data: "ABC\r"}}, []string{`"ABC"`}},
-		{"lf", Framer{}, []feed{{data: "ABC\n"}}, []string{`"ABC"`}},
-		{"crlf one terminator", Framer{}, []feed{{data: "ABC\r\nDEF\r\n"}}, []string{`"ABC"`, `"DEF"`}},
-		{"crlf split across reads", Framer{}, []feed{{data: "ABC\r"}, {data: "\nDEF\r", at: time.Millisecond}, {data: "\n", at: 2 * time.Millisecond}},
+		{"lf", Framer{Suffix: SuffixLF}, []feed{{data: "ABC\n"}}, []string{`"ABC"`}},
+		{"crlf", Framer{Suffix: SuffixCRLF}, []feed{{data: "ABC\r\nDEF\r\n"}}, []string{`"ABC"`, `"DEF"`}},
+		{"crlf sent, cr set", Framer{}, []feed{{data: "ABC\r\nDEF\r\n"}}, []string{`"ABC"`, `"DEF"`}},
+		{"crlf sent, lf set", Framer{Suffix: SuffixLF}, []feed{{data: "ABC\r\nDEF\r\n"}}, []string{`"ABC"`, `"DEF"`}},
+		{"crlf split across reads", Framer{Suffix: SuffixCRLF}, []feed{{data: "ABC\r"}, {data: "\nDEF\r", at: time.Millisecond}, {data: "\n", at: 2 * time.Millisecond}},
+			[]string{`"ABC"`, `"DEF"`}},
+		{"cr then lf in the next read, cr set", Framer{}, []feed{{data: "ABC\r"}, {data: "\nDEF\r", at: time.Millisecond}, {data: "\n", at: 2 * time.Millisecond}},
 			[]string{`"ABC"`, `"DEF"`}},
 		{"code split across reads", Framer{}, []feed{{data: "69012"}, {data: "34567\r", at: 10 * time.Millisecond}}, []string{`"6901234567"`}},
 		{"empty lines ignored", Framer{}, []feed{{data: "\r\r\n\n\rX\r"}}, []string{`"X"`}},
-		{"lf cr is two terminators, no empty code", Framer{}, []feed{{data: "A\n\rB\n"}}, []string{`"A"`, `"B"`}},
+		{"empty lines ignored, lf", Framer{Suffix: SuffixLF}, []feed{{data: "\n\r\n\rX\n"}}, []string{`"X"`}},
+		// Only the suffix ends a code: a QR code may hold line breaks.
+		{"multi-line qr, cr", Framer{}, []feed{{data: "BEGIN:VCARD\nFN:Zhang\nEND:VCARD\r"}}, []string{`"BEGIN:VCARD\nFN:Zhang\nEND:VCARD"`}},
+		{"multi-line qr, lf", Framer{Suffix: SuffixLF}, []feed{{data: "L1\rL2\rL3\n"}}, []string{`"L1\rL2\rL3"`}},
+		{"multi-line qr, crlf", Framer{Suffix: SuffixCRLF}, []feed{{data: "L1\nL2\rL3\r"}, {data: "\nNEXT\r\n", at: time.Millisecond}},
+			[]string{`"L1\nL2\rL3"`, `"NEXT"`}},
+		{"crlf: cr held across reads stays in the code", Framer{Suffix: SuffixCRLF}, []feed{{data: "A\r"}, {data: "B\r\n", at: time.Millisecond}}, []string{`"A\rB"`}},
+		{"crlf: cr at max length", Framer{Suffix: SuffixCRLF, MaxLen: 4}, []feed{{data: "1234\r"}, {data: "\n", at: time.Millisecond}}, []string{`"1234"`}},
+		{"crlf: cr past max length", Framer{Suffix: SuffixCRLF, MaxLen: 4}, []feed{{data: "1234\rX\r\n"}}, []string{"err(barcode: code too long,len=6)"}},
+		{"crlf: gap drops a held cr", Framer{Suffix: SuffixCRLF}, []feed{{data: "ABC\r"}, {at: time.Second, flush: true}}, []string{`"ABC"`}},
+		{"lf sent, cr set: gap ends it", Framer{}, []feed{{data: "L1\nL2\n"}, {at: time.Second, flush: true}}, []string{`"L1\nL2"`}},
+		{"none: gap only", Framer{Suffix: SuffixNone}, []feed{{data: "A\rB\nC"}, {at: 10 * time.Millisecond, flush: true}, {at: time.Second, flush: true}},
+			[]string{`"A\rB\nC"`}},
+		{"unknown suffix is cr", Framer{Suffix: "tab"}, []feed{{data: "A\nB\rC\r"}}, []string{`"A\nB"`, `"C"`}},
 		{"no terminator: gap flush", Framer{}, []feed{{data: "ABC"}, {at: 30 * time.Millisecond, flush: true}, {at: 100 * time.Millisecond, flush: true}},
 			[]string{`"ABC"`}},
 		{"gap ends code before next feed", Framer{}, []feed{{data: "ABC"}, {data: "DEF\r", at: 60 * time.Millisecond}}, []string{`"ABC"`, `"DEF"`}},
@@ -118,11 +135,14 @@ func TestErrorsHoldNoPayload(t *testing.T) {
 }
 
 func FuzzFramer(f *testing.F) {
-	f.Add([]byte("ABC\r\nDEF\r"), uint8(3), uint16(16), false)
-	f.Add([]byte("]Q1https://example.cn\n"), uint8(7), uint16(0), true)
-	f.Add([]byte("\xc3\x28\x07\r\n\r"), uint8(1), uint16(2), false)
-	f.Fuzz(func(t *testing.T, data []byte, split uint8, maxLen uint16, aim bool) {
-		fr := Framer{MaxLen: int(maxLen), StripAIM: aim}
+	f.Add([]byte("ABC\r\nDEF\r"), uint8(3), uint16(16), false, uint8(0))
+	f.Add([]byte("]Q1https://example.cn\n"), uint8(7), uint16(0), true, uint8(1))
+	f.Add([]byte("\xc3\x28\x07\r\n\r"), uint8(1), uint16(2), false, uint8(2))
+	f.Add([]byte("BEGIN:VCARD\nFN:Zhang\nEND:VCARD\r"), uint8(4), uint16(0), false, uint8(0))
+	f.Add([]byte("A\rB\r\r\nC\n\r"), uint8(1), uint16(3), false, uint8(2))
+	f.Fuzz(func(t *testing.T, data []byte, split uint8, maxLen uint16, aim bool, suffix uint8) {
+		suf := Suffixes[int(suffix)%len(Suffixes)]
+		fr := Framer{MaxLen: int(maxLen), StripAIM: aim, Suffix: suf}
 		lim := fr.maxLen()
 		step := int(split)%8 + 1
 		var results []Result
@@ -135,9 +155,13 @@ func FuzzFramer(f *testing.F) {
 		if fr.Pending() {
 			t.Fatalf("pending after a flush past the gap")
 		}
-		terminators := bytes.Count(data, []byte{'\r'}) + bytes.Count(data, []byte{'\n'})
+		sb, _ := suf.Bytes()
+		terminators := 0
+		if len(sb) > 0 {
+			terminators = bytes.Count(data, sb)
+		}
 		if len(results) > terminators+1 {
-			t.Fatalf("%d results from %d terminators", len(results), terminators)
+			t.Fatalf("%d results from %d suffixes %q", len(results), terminators, sb)
 		}
 		for _, r := range results {
 			if r.Err != nil {
@@ -150,16 +174,22 @@ func FuzzFramer(f *testing.F) {
 				t.Fatalf("bad code accepted: %q (max %d)", r.Code, lim)
 			}
 			for _, c := range r.Code {
-				if c < 0x20 || c >= 0x7f && c <= 0x9f {
+				if (c < 0x20 && c != '\r' && c != '\n') || c >= 0x7f && c <= 0x9f {
 					t.Fatalf("control char accepted in %q", r.Code)
 				}
+			}
+			if len(sb) > 0 && strings.Contains(r.Code, string(sb)) {
+				t.Fatalf("code %q holds the suffix %q", r.Code, sb)
+			}
+			if strings.TrimRight(r.Code, "\r\n") != r.Code || (!aim && strings.TrimLeft(r.Code, "\r\n") != r.Code) {
+				t.Fatalf("code %q starts or ends with a line break", r.Code)
 			}
 			if !aim && !bytes.Contains(data, []byte(r.Code)) {
 				t.Fatalf("code %q not in the input", r.Code)
 			}
 		}
 		// Feeding everything at once gives the same codes (no gap inside one read).
-		one := Framer{MaxLen: int(maxLen), StripAIM: aim}
+		one := Framer{MaxLen: int(maxLen), StripAIM: aim, Suffix: suf}
 		all := append(one.Feed(data, t0), one.Flush(t0.Add(time.Hour))...)
 		var a, b []string
 		for _, r := range results {
@@ -172,6 +202,20 @@ func FuzzFramer(f *testing.F) {
 			t.Fatalf("split feeding = %v; one feed = %v", a, b)
 		}
 	})
+}
+
+func TestParseSuffix(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want Suffix
+	}{{"", SuffixCR}, {"cr", SuffixCR}, {"lf", SuffixLF}, {"crlf", SuffixCRLF}, {"none", SuffixNone}} {
+		if got, err := ParseSuffix(c.in); err != nil || got != c.want {
+			t.Errorf("ParseSuffix(%q) = %q, %v; want %q", c.in, got, err, c.want)
+		}
+	}
+	if _, err := ParseSuffix("tab"); err == nil {
+		t.Errorf("ParseSuffix(tab) accepted")
+	}
 }
 
 func TestParseModel(t *testing.T) {

@@ -20,6 +20,7 @@
 //     (on for the first half of each 500 ms period after Set). Halt turns every lamp off.
 //   - The tamper switch reports health "cabinet.closed" (ok) or "cabinet.open" (degraded)
 //     and emits TamperChanged. The door is assumed closed at start.
-//   - Tests use a local fake pin with gpiotest.Pin's semantics: gpiotest imports
-//     github.com/jonboulle/clockwork, whose go.sum entry this module does not have.
+//   - Tests drive the drivers with periph's own fake, gpiotest.Pin (&gpiotest.Pin{}: it
+//     embeds a sync.Mutex), setting its level under its lock as the wiring would; its
+//     dependency github.com/jonboulle/clockwork is in go.sum.
 package gpio

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"unicode"
 	"unicode/utf16"
@@ -37,8 +36,9 @@ const LongTerm = "长期"
 var ErrUnsupportedCard = errors.New("idcard: unsupported card type")
 
 // Card is what a reader reads from an ID card. It holds sensitive personal information:
-// log it as it is (LogValue and String mask it), never copy fields into logs, and Wipe it
-// when the session that used it ends.
+// log it as it is (slog, fmt and encoding/json all print it masked, as a value or a
+// pointer, alone or nested; see mask.go), never copy fields into logs, and Wipe it when
+// the session that used it ends.
 type Card struct {
 	Type CardType
 	// Name is the Chinese name; on a foreign card the Chinese name if it has one.
@@ -477,36 +477,6 @@ func (c *Card) displayName() string {
 		return c.Name
 	}
 	return c.NameEN
-}
-
-// LogValue logs the card masked: type, masked name and number, and whether the number
-// passes its check. Photo, address and dates never reach a log.
-func (c *Card) LogValue() slog.Value {
-	if c == nil {
-		return slog.StringValue("<nil>")
-	}
-	return slog.GroupValue(
-		slog.String("type", string(c.Type)),
-		slog.String("name", idnum.MaskName(c.displayName())),
-		slog.String("id", idnum.MaskID(c.IDNumber)),
-		slog.Bool("id_valid", c.IDValid()),
-	)
-}
-
-// String returns the card masked, e.g. "resident 张* 110105********002X".
-func (c *Card) String() string {
-	if c == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("%s %s %s", c.Type, idnum.MaskName(c.displayName()), idnum.MaskID(c.IDNumber))
-}
-
-// GoString masks %#v as well, so no format verb prints the card in clear.
-func (c *Card) GoString() string {
-	if c == nil {
-		return "(*idcard.Card)(nil)"
-	}
-	return "&idcard.Card{" + c.String() + "}"
 }
 
 // Wipe zeroes the photo and fingerprint bytes and clears every field. Strings cannot be

@@ -22,11 +22,15 @@
 //
 // 10 FF reset SAM, 11 FF SAM status, 12 FF SAM id, 20 01 find card, 20 02 select card,
 // 30 01 read text and photo, 30 03 read the newest appended address, 30 10 read text,
-// photo and fingerprint. Only SW3 tells the outcome (SW1 and SW2 may carry the card's own
-// status): 90 success, 9F card found, 91 no such item; the failures are the Err* status
-// sentinels. A normal read is find (expect 9F), select (90), read (90); poll no faster
-// than every 300 ms; after a successful read the same card is not found again until it
-// is removed.
+// photo and fingerprint, 61 FF n set the largest RF frame to n bytes (the only command
+// with a data byte; hev-dbus-object-idcard-reader.c sends 61 FF 50). Only SW3 tells the
+// outcome (SW1 and SW2 may carry the card's own status): find card succeeds with 9F (card
+// found), every other command with 90; 91 means no such item; the failures are the Err*
+// status sentinels. A normal read is find (expect 9F), select (90), read (90); poll no
+// faster than every 300 ms; after a successful read the same card is not found again
+// until it is removed. 60 (SAM self-test failed, no command accepted) and 66 (SAM not
+// authorised) make the reader unusable: the driver reports idcard.sam_fault until the
+// SAM answers 11 FF with 90 again.
 //
 // # Card data
 //
@@ -50,6 +54,9 @@
 //     compute Len with signed bytes or with an operator-precedence bug. Not followed.
 //   - 0xFF as SW3 appears only in libsamv.h as its own communication fault [U].
 //
-// Card holds sensitive personal information. Its LogValue and String mask it
-// (internal/idnum); Wipe it when the session ends.
+// Card holds sensitive personal information. Its LogValue, String, Format and
+// MarshalJSON mask it (internal/idnum), with value receivers so that a Card value or a
+// Card nested in an event is masked too; Wipe it when the session ends. A nil *Card
+// prints as <nil> through fmt and encoding/json, but slog, which cannot call a value
+// method through a nil pointer, logs it as a "LogValue panicked" note.
 package idcard

@@ -66,8 +66,32 @@ func NewConn(p devices.Port, timeout time.Duration) *Conn {
 	return &Conn{port: p, timeout: timeout, buf: make([]byte, 4096)}
 }
 
+// Longest answers on the wire: a 30 01 read (DEVICES.md 1.5) and a 30 10 read with a
+// 1024-byte fingerprint block (1.5).
+const (
+	readBaseFrame        = headerLen + 3 + 4 + TextSize + PhotoSize + 1 // 1295 bytes
+	readFingerprintFrame = readBaseFrame + 2 + FingerprintSize          // 2321 bytes
+	samWork              = time.Second                                  // the SAM's own time to answer a read
+)
+
+// CommandTimeoutFor returns a command timeout that lets the longest answer of a card read
+// cross a UART at baud (8N1: 10 bits a byte; 0 means the default 115200), plus a second
+// for the SAM's own work: about 1.1 s at 115200 and 2.4 s at 9600 (3.4 s with
+// fingerprints), where a fixed second cannot carry the 1.35 s of a 1295-byte answer.
+func CommandTimeoutFor(baud int, fingerprint bool) time.Duration {
+	if baud <= 0 {
+		baud = 115200
+	}
+	n := readBaseFrame
+	if fingerprint {
+		n = readFingerprintFrame
+	}
+	n += len(CmdReadBase.Bytes())
+	return samWork + time.Duration(n)*10*time.Second/time.Duration(baud)
+}
+
 // Do sends one command and returns its response frame. A returned error is a transport
-// or framing failure; the reader's own status is in Response.Err.
+// or framing failure; the reader's own status is in Response.ErrFor.
 func (c *Conn) Do(cmd Command) (Response, error) {
 	// The protocol does not echo the command in its answer, so stale bytes from an
 	// earlier timed-out exchange must not be taken for this one.
@@ -117,36 +141,46 @@ func (c *Conn) Drain() error {
 	return nil
 }
 
+// exchange runs cmd and returns its data, or the reader's status as a *StatusError when
+// the answer is not cmd's success code.
+func (c *Conn) exchange(cmd Command) ([]byte, error) {
+	r, err := c.Do(cmd)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.ErrFor(cmd); err != nil {
+		return nil, err
+	}
+	return r.Data, nil
+}
+
 // SAMStatus asks the SAM whether it is working.
 func (c *Conn) SAMStatus() error {
-	r, err := c.Do(CmdSAMStatus)
-	if err != nil {
-		return err
-	}
-	return r.Err()
+	_, err := c.exchange(CmdSAMStatus)
+	return err
+}
+
+// SetMaxRFFrame sets the largest frame the reader exchanges with the card over the air,
+// in bytes (command 61 FF n, DEVICES.md 1.3).
+func (c *Conn) SetMaxRFFrame(n byte) error {
+	_, err := c.exchange(CmdSetMaxRFFrame(n))
+	return err
 }
 
 // SAMID reads and formats the SAM's management number.
 func (c *Conn) SAMID() (string, error) {
-	r, err := c.Do(CmdSAMID)
+	data, err := c.exchange(CmdSAMID)
 	if err != nil {
 		return "", err
 	}
-	if err := r.Err(); err != nil {
-		return "", err
-	}
-	return FormatSAMID(r.Data)
+	return FormatSAMID(data)
 }
 
 // ReadCard runs find, select and read once. It returns ErrNoCard when no new card is on
 // the reader.
 func (c *Conn) ReadCard(fingerprint bool) (*Card, error) {
 	for _, cmd := range []Command{CmdFind, CmdSelect} {
-		r, err := c.Do(cmd)
-		if err != nil {
-			return nil, err
-		}
-		if err := r.Err(); err != nil {
+		if _, err := c.exchange(cmd); err != nil {
 			return nil, err
 		}
 	}
@@ -154,14 +188,11 @@ func (c *Conn) ReadCard(fingerprint bool) (*Card, error) {
 	if fingerprint {
 		cmd, decode = CmdReadWithFingerprint, DecodeWithFingerprint
 	}
-	r, err := c.Do(cmd)
+	data, err := c.exchange(cmd)
 	if err != nil {
 		return nil, err
 	}
-	if err := r.Err(); err != nil {
-		return nil, err
-	}
-	card, err := decode(r.Data)
+	card, err := decode(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadCardData, err)
 	}
@@ -176,7 +207,7 @@ func (c *Conn) StillPresent() (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	st := r.Err()
+	st := r.ErrFor(CmdReadAppendedAddress)
 	return st == nil || errors.Is(st, ErrNoContent), nil
 }
 
@@ -187,8 +218,11 @@ type Config struct {
 	Baud            int
 	ReadTimeout     time.Duration
 	PollInterval    time.Duration // at least 300 ms, the vendors' minimum
-	CommandTimeout  time.Duration
+	CommandTimeout  time.Duration // 0: CommandTimeoutFor(Baud, ReadFingerprint)
 	ReadFingerprint bool
+	// MaxRFFrame, when 1 to 255, is sent with 61 FF after every connect to set the
+	// reader's largest RF frame in bytes; 0 leaves the reader's own setting.
+	MaxRFFrame int
 	// RetryCap caps the delay between attempts to reopen a vanished port. Recovery after a
 	// replug takes at most about this long.
 	RetryCap time.Duration
@@ -208,6 +242,13 @@ type Reader struct {
 
 	reads, readErrors, frameErrors, dropped atomic.Int64
 
+	// last is the health the Run goroutine published last, so an unchanged state is not
+	// published (or logged) again at every poll or reconnect.
+	last struct {
+		state     health.State
+		code, msg string
+	}
+
 	mu    sync.Mutex
 	samID string
 }
@@ -222,7 +263,7 @@ func NewReader(cfg Config, open Opener, rep health.Reporter, log *slog.Logger, c
 	}
 	cfg.PollInterval = max(cfg.PollInterval, 300*time.Millisecond)
 	if cfg.CommandTimeout <= 0 {
-		cfg.CommandTimeout = time.Second
+		cfg.CommandTimeout = CommandTimeoutFor(cfg.Baud, cfg.ReadFingerprint)
 	}
 	if cfg.RetryCap <= 0 {
 		cfg.RetryCap = time.Second
@@ -269,31 +310,82 @@ func (r *Reader) emit(e Event) {
 
 // Run polls the reader until ctx ends, reopening the port after any fault.
 func (r *Reader) Run(ctx context.Context) error {
-	devices.Reconnect(ctx, r.clock, r.cfg.RetryCap, r.open, r.session, func(opened bool, err error) {
-		if !opened {
-			r.health.Report(r.cfg.Name, health.Down, CodeNoReader, fmt.Sprintf("no reader at %s: %v", r.cfg.Port, err))
-			return
+	// Another component (the supervisor) may have reported for this name since the last
+	// Run, so nothing published before counts as current.
+	r.last.state, r.last.code, r.last.msg = "", "", ""
+	devices.Reconnect(ctx, r.clock, r.cfg.RetryCap, r.open, r.session, r.lost)
+	return nil
+}
+
+// report publishes the reader's health unless it is exactly what was published last,
+// and reports whether the state or the code changed. Only the Run goroutine calls it.
+func (r *Reader) report(state health.State, code, msg string) (changed bool) {
+	changed = state != r.last.state || code != r.last.code
+	if changed || msg != r.last.msg {
+		r.health.Report(r.cfg.Name, state, code, msg)
+		r.last.state, r.last.code, r.last.msg = state, code, msg
+	}
+	return changed
+}
+
+// lost reports why there is no usable reader: the port did not open, the SAM answered
+// with a fault status, or the link failed. Each cause is logged when it starts, not at
+// every retry.
+func (r *Reader) lost(opened bool, err error) {
+	var st *StatusError
+	switch {
+	case !opened:
+		r.report(health.Down, CodeNoReader, fmt.Sprintf("no reader at %s: %v", r.cfg.Port, err))
+	case errors.As(err, &st):
+		// The reader is there and answers, but its SAM cannot read cards. Reconnecting
+		// keeps asking, and the fault stays what health shows until the SAM recovers.
+		if r.report(health.Down, CodeSAMFault, fmt.Sprintf("SAM fault on %s: %v", r.cfg.Port, err)) {
+			r.log.Error("SAM fault: the reader cannot read cards", "port", r.cfg.Port, "err", err)
 		}
+	default:
 		code := CodeNoReader
 		if errors.Is(err, ErrNoResponse) {
 			code = CodeNoResponse
 		}
-		r.health.Report(r.cfg.Name, health.Down, code, fmt.Sprintf("reader at %s lost: %v", r.cfg.Port, err))
-		r.log.Warn("reader connection lost", "port", r.cfg.Port, "err", err)
-	})
+		if r.report(health.Down, code, fmt.Sprintf("reader at %s lost: %v", r.cfg.Port, err)) {
+			r.log.Warn("reader connection lost", "port", r.cfg.Port, "err", err)
+		}
+	}
+}
+
+// setMaxRFFrame sends the configured max RF frame size, if any. Only a transport fault is
+// returned: a reader that refuses the command reads with its own frame size.
+func (r *Reader) setMaxRFFrame(c *Conn) error {
+	n := r.cfg.MaxRFFrame
+	if n == 0 {
+		return nil
+	}
+	if n < 0 || n > 255 {
+		r.log.Warn("max RF frame size out of range 1-255; the reader keeps its own", "max_rf_frame", n)
+		return nil
+	}
+	var st *StatusError
+	switch err := c.SetMaxRFFrame(byte(n)); {
+	case errors.As(err, &st):
+		r.log.Warn("reader refused the max RF frame size (61 FF); it keeps its own", "max_rf_frame", n, "err", err)
+	case err != nil:
+		return err
+	default:
+		r.log.Info("max RF frame size set", "max_rf_frame", n)
+	}
 	return nil
 }
 
-// session runs one connection until a transport fault; it returns that fault.
+// samFault reports whether a status means the SAM itself is broken rather than the card.
+func samFault(err error) bool {
+	return errors.Is(err, ErrSAMSelfTest) || errors.Is(err, ErrSAMNotAuthorised)
+}
+
+// session runs one connection until a transport or SAM fault; it returns that fault. A
+// SAM fault is a *StatusError, which lost reports as CodeSAMFault.
 func (r *Reader) session(ctx context.Context, port devices.Port, ready func()) error {
 	c := NewConn(port, r.cfg.CommandTimeout)
 	if err := c.SAMStatus(); err != nil {
-		var st *StatusError
-		if !errors.As(err, &st) {
-			return err
-		}
-		// The SAM answers but is broken: nothing to read cards with; keep asking.
-		r.health.Report(r.cfg.Name, health.Down, CodeSAMFault, err.Error())
 		return err
 	}
 	ready()
@@ -305,16 +397,23 @@ func (r *Reader) session(ctx context.Context, port devices.Port, ready func()) e
 	} else {
 		r.log.Info("reader ready; SAM id not readable", "port", r.cfg.Port, "err", err)
 	}
-	r.health.Report(r.cfg.Name, health.OK, CodeReady, "reader ready on "+r.cfg.Port)
+	if err := r.setMaxRFFrame(c); err != nil {
+		return err
+	}
+	r.report(health.OK, CodeReady, "reader ready on "+r.cfg.Port)
 
+	// A card on the reader when the session ends, for whatever reason, has left it as far
+	// as the consumer knows: the next session reads it again.
 	present := false
+	defer func() {
+		if present {
+			r.emit(CardRemoved{})
+		}
+	}()
 	timeouts := 0
 	for {
 		select {
 		case <-ctx.Done():
-			if present {
-				r.emit(CardRemoved{})
-			}
 			return ctx.Err()
 		case <-r.clock.After(r.cfg.PollInterval):
 		}
@@ -337,6 +436,8 @@ func (r *Reader) session(ctx context.Context, port devices.Port, ready func()) e
 				r.emit(CardPresented{Card: card})
 			case errors.Is(err, ErrNoCard):
 				err = nil
+			case samFault(err):
+				return err
 			default:
 				var st *StatusError
 				if errors.As(err, &st) {
@@ -351,16 +452,16 @@ func (r *Reader) session(ctx context.Context, port devices.Port, ready func()) e
 		switch {
 		case err == nil:
 			timeouts = 0
-			r.health.Report(r.cfg.Name, health.OK, CodeReady, "reader ready on "+r.cfg.Port)
+			r.report(health.OK, CodeReady, "reader ready on "+r.cfg.Port)
 		case errors.Is(err, ErrChecksum), errors.Is(err, ErrFrameLength):
 			r.frameErrors.Add(1)
-			r.health.Report(r.cfg.Name, health.Degraded, CodeCommError, err.Error())
+			r.report(health.Degraded, CodeCommError, err.Error())
 			if err := c.Drain(); err != nil {
 				return err
 			}
 		case errors.Is(err, ErrNoResponse):
 			timeouts++
-			r.health.Report(r.cfg.Name, health.Degraded, CodeNoResponse, "reader did not answer")
+			r.report(health.Degraded, CodeNoResponse, "reader did not answer")
 			if timeouts >= 3 {
 				return err
 			}

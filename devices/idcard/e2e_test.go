@@ -3,6 +3,7 @@ package idcard_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"path/filepath"
 	"testing"
 	"time"
@@ -24,15 +25,23 @@ type rig struct {
 	reader *idcard.Reader
 	reg    *health.Registry
 	states chan health.Status
+	log    *testlog.Sink // this rig's logs, also written to the package's sink
 }
 
 func newRig(t *testing.T, baud int) *rig {
+	t.Helper()
+	return newRigWith(t, baud, nil)
+}
+
+// newRigWith is newRig with the reader's config changed by edit.
+func newRigWith(t *testing.T, baud int, edit func(*idcard.Config)) *rig {
 	t.Helper()
 	cards, err := idcardsim.DefaultCards()
 	if err != nil {
 		t.Fatal(err)
 	}
-	log := logs.Logger().With("test", t.Name())
+	own := &testlog.Sink{}
+	log := slog.New(slog.NewJSONHandler(logs.Tee(own), &slog.HandlerOptions{Level: slog.LevelDebug})).With("test", t.Name())
 	link := filepath.Join(t.TempDir(), "idcard")
 	sim := idcardsim.New(idcardsim.Config{Link: link, Baud: baud, Cards: cards, Log: log})
 	if err := sim.Start(); err != nil {
@@ -46,8 +55,12 @@ func newRig(t *testing.T, baud int) *rig {
 		default:
 		}
 	})
-	r := idcard.NewReader(idcard.Config{Name: "idcard", Port: link, Baud: 115200, PollInterval: 300 * time.Millisecond,
-		CommandTimeout: 500 * time.Millisecond, RetryCap: time.Second}, nil, reg, log, clock.Real{})
+	cfg := idcard.Config{Name: "idcard", Port: link, Baud: 115200, PollInterval: 300 * time.Millisecond,
+		CommandTimeout: 500 * time.Millisecond, RetryCap: time.Second}
+	if edit != nil {
+		edit(&cfg)
+	}
+	r := idcard.NewReader(cfg, nil, reg, log, clock.Real{})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { r.Run(ctx); close(done) }()
@@ -56,7 +69,7 @@ func newRig(t *testing.T, baud int) *rig {
 		<-done
 		sim.Close()
 	})
-	rg := &rig{sim: sim, reader: r, reg: reg, states: states}
+	rg := &rig{sim: sim, reader: r, reg: reg, states: states, log: own}
 	rg.waitHealth(t, health.OK, idcard.CodeReady, 5*time.Second)
 	return rg
 }

@@ -47,6 +47,10 @@ var (
 	CmdReadWithFingerprint = Command{0x30, 0x10, nil}
 )
 
+// CmdSetMaxRFFrame sets the reader's largest RF frame to n bytes (61 FF n). It is the
+// only command with a data byte.
+func CmdSetMaxRFFrame(n byte) Command { return Command{0x61, 0xFF, []byte{n}} }
+
 // Bytes returns the command's full frame.
 func (c Command) Bytes() []byte { return BuildCommand(c.Cmd, c.Para, c.Data) }
 

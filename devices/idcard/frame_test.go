@@ -48,14 +48,15 @@ var responseFrames = []struct {
 	resp  idcard.Response
 	frame string
 	err   error
+	cmd   idcard.Command // the command the frame answers
 }{
-	{"SAM OK", idcard.Response{SW3: 0x90}, "AA AA AA 96 69 00 04 00 00 90 94", nil},
-	{"find OK", idcard.Response{SW3: 0x9F, Data: []byte{0, 0, 0, 0}}, "AA AA AA 96 69 00 08 00 00 9F 00 00 00 00 97", nil},
-	{"find fail", idcard.Response{SW3: 0x80}, "AA AA AA 96 69 00 04 00 00 80 84", idcard.ErrNoCard},
-	{"select OK", idcard.Response{SW3: 0x90, Data: make([]byte, 8)}, "AA AA AA 96 69 00 0C 00 00 90 00 00 00 00 00 00 00 00 9C", nil},
-	{"select fail", idcard.Response{SW3: 0x81}, "AA AA AA 96 69 00 04 00 00 81 85", idcard.ErrSelectFailed},
-	{"read fail", idcard.Response{SW3: 0x41}, "AA AA AA 96 69 00 04 00 00 41 45", idcard.ErrReadFailed},
-	{"SAM self-test bad", idcard.Response{SW3: 0x60}, "AA AA AA 96 69 00 04 00 00 60 64", idcard.ErrSAMSelfTest},
+	{"SAM OK", idcard.Response{SW3: 0x90}, "AA AA AA 96 69 00 04 00 00 90 94", nil, idcard.CmdSAMStatus},
+	{"find OK", idcard.Response{SW3: 0x9F, Data: []byte{0, 0, 0, 0}}, "AA AA AA 96 69 00 08 00 00 9F 00 00 00 00 97", nil, idcard.CmdFind},
+	{"find fail", idcard.Response{SW3: 0x80}, "AA AA AA 96 69 00 04 00 00 80 84", idcard.ErrNoCard, idcard.CmdFind},
+	{"select OK", idcard.Response{SW3: 0x90, Data: make([]byte, 8)}, "AA AA AA 96 69 00 0C 00 00 90 00 00 00 00 00 00 00 00 9C", nil, idcard.CmdSelect},
+	{"select fail", idcard.Response{SW3: 0x81}, "AA AA AA 96 69 00 04 00 00 81 85", idcard.ErrSelectFailed, idcard.CmdSelect},
+	{"read fail", idcard.Response{SW3: 0x41}, "AA AA AA 96 69 00 04 00 00 41 45", idcard.ErrReadFailed, idcard.CmdReadBase},
+	{"SAM self-test bad", idcard.Response{SW3: 0x60}, "AA AA AA 96 69 00 04 00 00 60 64", idcard.ErrSAMSelfTest, idcard.CmdSAMStatus},
 }
 
 func TestCommandFrames(t *testing.T) {
@@ -84,8 +85,8 @@ func TestResponseFrames(t *testing.T) {
 		if err != nil || n != len(want) || got.SW3 != c.resp.SW3 || !bytes.Equal(got.Data, c.resp.Data) {
 			t.Errorf("ParseResponse(% X) = %+v, %d, %v; want %+v, %d, nil", want, got, n, err, c.resp, len(want))
 		}
-		if err := got.Err(); !errors.Is(err, c.err) || (err == nil) != (c.err == nil) {
-			t.Errorf("%s: Err() = %v; want %v", c.name, err, c.err)
+		if err := got.ErrFor(c.cmd); !errors.Is(err, c.err) || (err == nil) != (c.err == nil) {
+			t.Errorf("%s: ErrFor(%v) = %v; want %v", c.name, c.cmd, err, c.err)
 		}
 	}
 }

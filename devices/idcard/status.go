@@ -8,12 +8,17 @@ const (
 	SW3FoundCard = 0x9F // 寻找证/卡成功, the answer to a successful find
 )
 
-// StatusError is a SAM answer whose SW3 reports a failure. Sentinels such as ErrNoCard
-// are StatusErrors too, and errors.Is matches any StatusError with the same SW3, so
-// errors.Is(r.Err(), ErrNoCard) works and errors.As gives the code of unlisted failures.
+// StatusError is a SAM answer whose SW3 reports a failure, or a success code other than
+// the one the command succeeds with. Sentinels such as ErrNoCard are StatusErrors too,
+// and errors.Is matches any StatusError with the same SW3, so
+// errors.Is(r.ErrFor(CmdFind), ErrNoCard) works and errors.As gives the code of unlisted
+// failures.
 type StatusError struct{ SW3 byte }
 
 func (e *StatusError) Error() string {
+	if e.SW3 == SW3OK || e.SW3 == SW3FoundCard {
+		return fmt.Sprintf("idcard: unexpected %q answer (sw3=0x%02X)", StatusText(e.SW3), e.SW3)
+	}
 	return fmt.Sprintf("idcard: %s (sw3=0x%02X)", StatusText(e.SW3), e.SW3)
 }
 
@@ -76,9 +81,20 @@ func StatusText(sw3 byte) string {
 	return "unknown status"
 }
 
-// Err returns nil for success (0x90) and card found (0x9F), otherwise a *StatusError.
-func (r Response) Err() error {
-	if r.SW3 == SW3OK || r.SW3 == SW3FoundCard {
+// Success returns the SW3 with which cmd succeeds (DEVICES.md 1.3, 1.4): 0x9F (card
+// found) for find card, 0x90 for every other command.
+func (c Command) Success() byte {
+	if c.Cmd == CmdFind.Cmd && c.Para == CmdFind.Para {
+		return SW3FoundCard
+	}
+	return SW3OK
+}
+
+// ErrFor returns nil when r is the success answer to cmd, otherwise a *StatusError: a
+// failure code, or a success code that cmd does not answer with (0x9F to anything but
+// find, 0x90 to find), which means the reader and the driver disagree about the exchange.
+func (r Response) ErrFor(cmd Command) error {
+	if r.SW3 == cmd.Success() {
 		return nil
 	}
 	return &StatusError{r.SW3}

@@ -11,6 +11,9 @@
 //     resident numbers (starting with 9) follow the same rule.
 //   - Legacy 15-digit numbers have a 2-digit year and no check character; upgrading
 //     inserts "19" after the address code and appends the computed check.
+//   - Foreign permanent resident numbers: 15 characters on 2017 cards, 3 capital letters
+//     and 12 digits, whose check rule is not public; 18 digits starting with 9 and the
+//     MOD 11-2 check on 2023 cards. FindIDs documents what a log scan matches.
 //   - Unified social credit code, GB 32100-2015: 18 characters over the 31-character
 //     alphabet 0-9 A-H J-N P-R T U W-Y (no I O S V Z), weights 3^i mod 31, check value
 //     (31 - S mod 31) mod 31. Source: aarioai/id-rule chinese_org_id.go. Early pilot codes

@@ -140,30 +140,6 @@ func atoi(s string) int {
 	return n
 }
 
-// FindIDs returns every 18-character substring of text that is a valid ID number (check
-// character included), in order of appearance. Numbers inside longer runs of digits are
-// found too, because a leaked number with a digit glued to it is still a leak. Masked
-// forms never match: their stars are not digits.
-func FindIDs(text string) []string {
-	var found []string
-	run := 0 // length of the run of ASCII digits ending just before i
-	for i := 0; i < len(text); i++ {
-		c := text[i]
-		if run >= 17 && (c >= '0' && c <= '9' || c == 'X' || c == 'x') {
-			cand := text[i-17 : i+1]
-			if CheckID(cand) == nil {
-				found = append(found, cand)
-			}
-		}
-		if c >= '0' && c <= '9' {
-			run++
-		} else {
-			run = 0
-		}
-	}
-	return found
-}
-
 // Hash returns the hex HMAC-SHA256 of the normalised ID number under the deployment key:
 // the form stored for matching a citizen across sessions without keeping the number.
 func Hash(key []byte, id string) string {

@@ -292,7 +292,7 @@ func FuzzMask(f *testing.F) {
 		CheckUSCC(s)
 		CheckID(s)
 		for _, id := range FindIDs(s) {
-			if !ValidID(id) || !strings.Contains(s, id) {
+			if !isFullID(id) || !strings.Contains(s, id) {
 				t.Fatalf("FindIDs(%q) returned %q", s, id)
 			}
 		}

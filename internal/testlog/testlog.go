@@ -39,7 +39,8 @@ func (s *Sink) Logger() *slog.Logger {
 	return slog.New(slog.NewJSONHandler(s, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
-// Leaks returns every valid full ID number found in the logs.
+// Leaks returns every full identity number found in the logs: 18-character and legacy
+// 15-digit citizen numbers and foreign permanent resident numbers (see idnum.FindIDs).
 func (s *Sink) Leaks() []string { return idnum.FindIDs(string(s.Bytes())) }
 
 // Main runs the tests of a package, then fails the run if any log written to sink holds a

@@ -15,3 +15,19 @@ func TestLeaksFindsFullIDNumbers(t *testing.T) {
 		t.Fatalf("Leaks() = %v; want the full ID number", leaks)
 	}
 }
+
+// Legacy 15-digit numbers and 2017 foreign permanent resident numbers are leaks too.
+func TestLeaksFindsEveryKindOfNumber(t *testing.T) {
+	var s Sink
+	log := s.Logger()
+	log.Info("card presented", "id", "USA310*****0112", "legacy", "110105*****1002")
+	if leaks := s.Leaks(); len(leaks) != 0 {
+		t.Fatalf("Leaks() = %v on masked logs; want none", leaks)
+	}
+	log.Info("oops", "id", "USA310085010112")
+	log.Info("oops", "card", map[string]string{"legacy": "110105491231002"})
+	want := []string{"USA310085010112", "110105491231002"}
+	if leaks := s.Leaks(); len(leaks) != 2 || leaks[0] != want[0] || leaks[1] != want[1] {
+		t.Fatalf("Leaks() = %v; want %v", leaks, want)
+	}
+}

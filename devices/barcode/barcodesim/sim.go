@@ -2,7 +2,10 @@
 // tests and devsim.
 //
 // It sends scanned codes followed by the configured suffix (CR, LF, CRLF or none, as a
-// real scanner's suffix setting) and records the trigger commands the host sends it.
+// real scanner's suffix setting) and records the trigger commands the host sends it,
+// answering them as the model does (DEVICES.md 4): a Newland scanner echoes the command
+// between STX SOH "0000" and ACK ";" ETX, a Zebra SSI scanner sends CMD_ACK; a Honeywell
+// scanner answers nothing.
 // Codes are put on the line through the methods below or the line protocol of
 // ServeControl (see control.go).
 package barcodesim
@@ -20,30 +23,16 @@ import (
 	"github.com/hallkiosk/hallkiosk/internal/pty"
 )
 
-// Suffix is what the scanner appends to every code.
-type Suffix string
+// Suffix is what the scanner appends to every code: the driver's setting of the same name.
+type Suffix = barcode.Suffix
 
+// Suffixes a scanner can be set to send.
 const (
-	SuffixCR   Suffix = "cr"
-	SuffixLF   Suffix = "lf"
-	SuffixCRLF Suffix = "crlf"
-	SuffixNone Suffix = "none"
+	SuffixCR   = barcode.SuffixCR
+	SuffixLF   = barcode.SuffixLF
+	SuffixCRLF = barcode.SuffixCRLF
+	SuffixNone = barcode.SuffixNone
 )
-
-// Bytes returns the suffix bytes.
-func (s Suffix) Bytes() ([]byte, error) {
-	switch s {
-	case SuffixCR, "":
-		return []byte{'\r'}, nil
-	case SuffixLF:
-		return []byte{'\n'}, nil
-	case SuffixCRLF:
-		return []byte{'\r', '\n'}, nil
-	case SuffixNone:
-		return nil, nil
-	}
-	return nil, fmt.Errorf("barcodesim: unknown suffix %q (want cr, lf, crlf or none)", string(s))
-}
 
 // Config sets up a simulator.
 type Config struct {
@@ -63,6 +52,7 @@ type Sim struct {
 	suffix   Suffix
 	received []byte   // bytes from the host not yet matched as a command
 	triggers []string // recognised trigger commands, e.g. "honeywell:on"
+	replies  [][]byte // answers to commands, not yet written
 	scans    int
 }
 
@@ -88,7 +78,7 @@ func (s *Sim) Link() string { return s.cfg.Link }
 // SetSuffix changes the suffix sent after each code.
 func (s *Sim) SetSuffix(x Suffix) error {
 	if _, err := x.Bytes(); err != nil {
-		return err
+		return fmt.Errorf("barcodesim: unknown suffix %q (want cr, lf, crlf or none)", string(x))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -168,8 +158,38 @@ func (s *Sim) serve(m *os.File) {
 		s.mu.Lock()
 		s.received = append(s.received, rd[:n]...)
 		s.match()
+		replies := s.replies
+		s.replies = nil
 		s.mu.Unlock()
+		for _, r := range replies {
+			if _, err := m.Write(r); err != nil {
+				s.log.Debug("pty write", "err", err)
+			}
+		}
 	}
+}
+
+// reply is the model's answer to a command it accepted, or nil: Newland echoes the
+// command between STX SOH "0000" and ACK ";" ETX (NLS-HR52 manual p. 35); a Zebra SSI
+// scanner answers CMD_ACK from the decoder (source 00). Honeywell's trigger has no answer.
+func reply(cmd []byte) []byte {
+	switch {
+	case bytes.HasPrefix(cmd, []byte{0x7E, 0x01, '0', '0', '0', '0'}):
+		echo := bytes.TrimSuffix(cmd[6:], []byte{';', 0x03})
+		b := append([]byte{0x02, 0x01, '0', '0', '0', '0'}, echo...)
+		return append(b, 0x06, ';', 0x03)
+	case len(cmd) > 2 && cmd[2] == 0x04 && (cmd[1] == barcode.SSIStartDecode || cmd[1] == barcode.SSIStopDecode):
+		p := barcode.SSIPacket(barcode.SSICmdAck, nil)
+		p[2] = 0x00 // from the decoder
+		var sum uint16
+		for _, c := range p[:4] {
+			sum += uint16(c)
+		}
+		sum = -sum
+		p[4], p[5] = byte(sum>>8), byte(sum)
+		return p
+	}
+	return nil
 }
 
 // match moves every complete known command from received to triggers. Bytes that cannot
@@ -191,6 +211,9 @@ func (s *Sim) match() {
 			s.triggers = append(s.triggers, found)
 			s.received = s.received[len(commands[found]):]
 			s.log.Debug("trigger command", "command", found)
+			if r := reply(commands[found]); r != nil {
+				s.replies = append(s.replies, r)
+			}
 		case prefix:
 			return // wait for the rest
 		default:

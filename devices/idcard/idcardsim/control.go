@@ -21,10 +21,11 @@ const ControlHelp = `commands:
                         garbage   random bytes instead of the answer
                         truncate  only the first half of the answer
                         silence   no answer
+                        sam       SAM self-test failed: every command answers SW3 0x60
   clear                 remove all faults
   unplug                close the pty and remove the link
   replug                open a new pty and relink
-  state                 show card, faults, plugged
+  state                 show card, faults, plugged, RF frame size set by the host
   help                  this text`
 
 // Exec runs one control command and returns its answer line.
@@ -96,7 +97,7 @@ func (s *Sim) Exec(line string) string {
 		if s.card != nil {
 			card = s.card.String()
 		}
-		return fmt.Sprintf("ok plugged=%v card=%s faults=%v", s.plug.Plugged(), card, s.faults)
+		return fmt.Sprintf("ok plugged=%v card=%s faults=%v rf_frame=%d", s.plug.Plugged(), card, s.faults, s.rfFrame)
 	}
 	return "err unknown command " + strconv.Quote(f[0]) + " (try help)"
 }

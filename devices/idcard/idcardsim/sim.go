@@ -31,10 +31,13 @@ const (
 	FaultGarbage  Fault = "garbage"  // random bytes instead of the answer
 	FaultTruncate Fault = "truncate" // only the first half of the answer
 	FaultSilence  Fault = "silence"  // no answer at all
+	// FaultSAM makes the SAM fail its self-test: every command answers SW3 0x60, which
+	// DEVICES.md 1.4 describes as "SAM self-test failed, cannot accept commands".
+	FaultSAM Fault = "sam"
 )
 
 // Faults lists every fault kind.
-var Faults = []Fault{FaultChecksum, FaultReadFail, FaultJunk, FaultGarbage, FaultTruncate, FaultSilence}
+var Faults = []Fault{FaultChecksum, FaultReadFail, FaultJunk, FaultGarbage, FaultTruncate, FaultSilence, FaultSAM}
 
 type cardState int
 
@@ -65,6 +68,9 @@ type Sim struct {
 	plug   pty.Plug
 	// Commands counts the frames received, for tests.
 	commands int
+	// rfFrame is the max RF frame size last set with 61 FF since the reader was plugged
+	// in; 0 when it was not set.
+	rfFrame int
 }
 
 // New returns a simulator; Start opens its pty.
@@ -140,8 +146,27 @@ func (s *Sim) Commands() int {
 // Unplug closes the pty and removes the link, as pulling the USB cable does.
 func (s *Sim) Unplug() error { return s.plug.Out() }
 
-// Replug opens a new pty and points the link at it.
+// RFFrame returns the max RF frame size the host set with 61 FF since the reader was
+// plugged in, or 0.
+func (s *Sim) RFFrame() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rfFrame
+}
+
+// Replug opens a new pty and points the link at it. Like a real reader powered up again,
+// it forgets the 61 FF setting, and a card left on it is found again as a new placement.
 func (s *Sim) Replug() error {
+	// Unplug first, so no answer of the old pty runs after the power-up reset.
+	if err := s.plug.Out(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.rfFrame = 0
+	if s.card != nil {
+		s.state = fresh
+	}
+	s.mu.Unlock()
 	pair, err := s.plug.In()
 	if err != nil {
 		return err
@@ -215,6 +240,9 @@ func (s *Sim) answer(cmd idcard.Command) []byte {
 	if s.take(FaultSilence) {
 		return nil
 	}
+	if s.take(FaultSAM) {
+		return idcard.BuildResponse(0, 0, 0x60, nil)
+	}
 	isRead := cmd.Cmd == 0x30 && (cmd.Para == 0x01 || cmd.Para == 0x10)
 	var resp []byte
 	ok := func(data []byte) []byte { return idcard.BuildResponse(0, 0, 0x90, data) }
@@ -269,7 +297,15 @@ func (s *Sim) answer(cmd idcard.Command) []byte {
 		default:
 			resp = ok(encodeUCS2(s.card.AppendedAddress, 70))
 		}
-	case cmd.Cmd == 0x60 && cmd.Para <= 0x04, cmd.Cmd == 0x61 && cmd.Para == 0xFF:
+	case cmd.Cmd == 0x60 && cmd.Para <= 0x04:
+		resp = ok(nil)
+	case cmd.Cmd == 0x61 && cmd.Para == 0xFF:
+		// 61 FF carries exactly one data byte, the size (DEVICES.md 1.3).
+		if len(cmd.Data) != 1 || cmd.Data[0] == 0 {
+			resp = status(0x21)
+			break
+		}
+		s.rfFrame = int(cmd.Data[0])
 		resp = ok(nil)
 	default:
 		resp = status(0x21)
