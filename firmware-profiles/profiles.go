@@ -111,7 +111,7 @@ type Quirks struct {
 	// ReadFingerprint reads text + photo + fingerprint (30 10) instead of text + photo
 	// (30 01). idcard only.
 	ReadFingerprint bool `toml:"read_fingerprint" json:"read_fingerprint"`
-	// MaxRFFrame, when not 0, is sent once with 61 FF to set the reader's RF frame size
+	// MaxRFFrame, when not 0, is sent with 61 FF at every connection (a reader forgets it when powered off) to set its RF frame size
 	// (1-255 bytes). idcard only.
 	MaxRFFrame int `toml:"max_rf_frame" json:"max_rf_frame"`
 
