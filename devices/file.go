@@ -3,6 +3,7 @@ package devices
 import (
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -10,22 +11,27 @@ import (
 
 // OpenFile opens a device file such as a USB printer class device (/dev/usb/lp0). Reads
 // wait at most readTimeout (poll(2) on the descriptor) and then return ErrTimeout; the usblp
-// driver answers status commands through read when the printer is bidirectional.
+// driver answers status commands through read when the printer is bidirectional. Writes
+// fail with ErrWriteTimeout when the device takes no byte for DefaultWriteTimeout.
 func OpenFile(path string, readTimeout time.Duration) (Port, error) {
 	if readTimeout <= 0 {
 		readTimeout = 100 * time.Millisecond
 	}
-	fd, err := unix.Open(path, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	// Non-blocking: a blocking write to a printer that stopped taking data never returns.
+	fd, err := unix.Open(path, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("devices: open %s: %w", path, err)
 	}
-	return &filePort{fd: fd, path: path, rt: readTimeout}, nil
+	// Writes go through Go's poller, which gives them a deadline and makes Close safe
+	// during a Write; reads poll(2) the descriptor themselves.
+	return &filePort{fd: fd, w: os.NewFile(uintptr(fd), path), path: path, rt: readTimeout, wt: DefaultWriteTimeout}, nil
 }
 
 type filePort struct {
-	fd   int
-	path string
-	rt   time.Duration
+	fd     int
+	w      *os.File // owns fd
+	path   string
+	rt, wt time.Duration
 }
 
 func (f *filePort) Read(b []byte) (int, error) {
@@ -41,6 +47,9 @@ func (f *filePort) Read(b []byte) (int, error) {
 		return 0, fmt.Errorf("devices: read %s: %w", f.path, ErrHangup)
 	}
 	r, err := unix.Read(f.fd, b)
+	if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.EINTR) {
+		return 0, ErrTimeout
+	}
 	if err != nil {
 		return 0, fmt.Errorf("devices: read %s: %w", f.path, err)
 	}
@@ -51,12 +60,57 @@ func (f *filePort) Read(b []byte) (int, error) {
 }
 
 func (f *filePort) Write(b []byte) (int, error) {
-	n, err := unix.Write(f.fd, b)
+	n, err := writeWithin(f.w, b, f.wt)
 	if err != nil {
-		return max(n, 0), fmt.Errorf("devices: write %s: %w", f.path, err)
+		return n, fmt.Errorf("devices: write %s: %w", f.path, err)
 	}
 	return n, nil
 }
 
-func (f *filePort) Close() error   { return unix.Close(f.fd) }
+// FlushInput discards what the device sent and nobody read yet, without waiting.
+func (f *filePort) FlushInput() error {
+	buf := make([]byte, 256)
+	for range 64 {
+		n, err := unix.Read(f.fd, buf)
+		if n <= 0 || err != nil {
+			return nil
+		}
+	}
+	return nil
+}
+
+func (f *filePort) Close() error   { return f.w.Close() }
 func (f *filePort) String() string { return "file:" + f.path }
+
+// deadlineWriter is a pollable *os.File or a net.Conn.
+type deadlineWriter interface {
+	Write(b []byte) (int, error)
+	SetWriteDeadline(t time.Time) error
+}
+
+// writeWithin writes all of b to w, failing with ErrWriteTimeout once the device took no
+// byte for idle. It tries again at least every 50 ms rather than waiting for the whole
+// idle time in one go: room can appear without a wake-up for the writer (a tty moves its
+// queued bytes on asynchronously), and one long wait that missed it would make a device
+// that still reads look stalled.
+func writeWithin(w deadlineWriter, b []byte, idle time.Duration) (int, error) {
+	off, last := 0, time.Now()
+	for {
+		if err := w.SetWriteDeadline(time.Now().Add(min(idle, 50*time.Millisecond))); err != nil {
+			return off, err
+		}
+		n, err := w.Write(b[off:])
+		off += n
+		if n > 0 {
+			last = time.Now()
+		}
+		switch {
+		case err == nil:
+			return off, nil
+		case !errors.Is(err, os.ErrDeadlineExceeded):
+			return off, err
+		case time.Since(last) >= idle:
+			return off, ErrWriteTimeout
+		}
+	}
+}

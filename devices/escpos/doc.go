@@ -41,6 +41,21 @@
 // bits differ between Epson (near end 0x03, end 0x0C) and Chinese clones (00 paper,
 // 0F none) [U], so both are read as paper end when 0x0C is set.
 //
+// Those bits also tell the two kinds of answer apart: a DLE EOT answer always has bit 4
+// set, a GS r 1 answer never (all its documented values are 00-0F). A job waiting for its
+// GS r 1 answer therefore sends DLE EOT 1-4 every Config.JobPoll and sorts what comes
+// back by bit 4: a printer out of paper holds the job and leaves GS r 1 unanswered but
+// answers DLE EOT, so the job fails and the health shows the cause within a poll. Input
+// is drained before every request, and a port whose answer timed out is dropped and
+// reopened, so a late answer is never read as the answer to a later request.
+//
+// DEVICES.md names no command that clears a printer's receive buffer, so none is sent
+// after a failed job: the printer keeps what it was sent and prints it once the fault
+// clears (paper loaded, cover closed). A job cut off by a write timeout leaves the
+// printer inside a command, which swallows the start of the next job. Its late GS r 1
+// answer is expected: the next job first sends a GS r 1 of its own and reads every answer
+// up to it, so an old answer cannot confirm a new job.
+//
 // # Errata and unverified points
 //
 //   - A 10 04 n inside raster or QR data may be taken for a real-time request by some

@@ -53,6 +53,9 @@ type Config struct {
 	StatusTimeout time.Duration // one status answer; default 1 s
 	JobTimeout    time.Duration // data plus completion barrier; default 20 s
 	RetryCap      time.Duration // reconnect backoff cap; default 2 s
+	// JobPoll is how often a job waiting for its barrier reads the real-time status, so a
+	// printer that stops mid-job is reported and the job failed at once; default 500 ms.
+	JobPoll time.Duration
 }
 
 // Opener opens the printer's transport.
@@ -66,10 +69,15 @@ type Printer struct {
 	log    *slog.Logger
 	clock  clock.Clock
 
-	mu     sync.Mutex // one exchange at a time on the port: polls and jobs
+	// mu: one exchange at a time on the port. A job holds it to its end, so Run cannot
+	// poll meanwhile: the job reads and reports the status itself while it waits.
+	mu     sync.Mutex
 	port   devices.Port
 	status Status
 	known  bool
+	// resync: a job was given up while its GS r 1 was unanswered. The printer keeps such
+	// a job and answers it once it gets to it, so that answer may still come.
+	resync bool
 	jobs   int64
 	failed int64
 }
@@ -92,6 +100,9 @@ func NewPrinter(cfg Config, open Opener, rep health.Reporter, log *slog.Logger, 
 	}
 	if cfg.RetryCap <= 0 {
 		cfg.RetryCap = 2 * time.Second
+	}
+	if cfg.JobPoll <= 0 {
+		cfg.JobPoll = 500 * time.Millisecond
 	}
 	return &Printer{cfg: cfg, open: open, health: rep, log: log.With("device", cfg.Name, "component", cfg.Name), clock: clk}
 }
@@ -155,71 +166,7 @@ func (p *Printer) Check() (Status, error) {
 	return st, err
 }
 
-// Print sends one job and returns nil only when the printer confirmed it: it checks the
-// status first, sends the data, waits for a queued status answer (which comes only after
-// the data was processed) and checks the status again.
-func (p *Printer) Print(ctx context.Context, job []byte) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.jobs++
-	err := p.printLocked(ctx, job)
-	if err != nil {
-		p.failed++
-		p.log.Warn("print failed", "err", err, "bytes", len(job))
-	}
-	return err
-}
-
-func (p *Printer) printLocked(ctx context.Context, job []byte) error {
-	st, err := p.refreshLocked()
-	if err != nil {
-		return err
-	}
-	if err := st.jobError(); err != nil {
-		return err
-	}
-	deadline := p.clock.Now().Add(p.cfg.JobTimeout)
-	for off := 0; off < len(job); {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		end := min(off+4096, len(job))
-		n, err := p.port.Write(job[off:end])
-		off += n
-		if err != nil {
-			p.dropLocked()
-			return fmt.Errorf("%w: %v", ErrNoPrinter, err)
-		}
-		if p.clock.Now().After(deadline) {
-			return fmt.Errorf("%w: job not sent within %s", ErrNotConfirmed, p.cfg.JobTimeout)
-		}
-	}
-	var ansb [1]byte
-	err = p.exchange(gsr1, ansb[:], time.Until(deadline))
-	ans := ansb[0]
-	if err != nil {
-		if errors.Is(err, ErrNoAnswer) {
-			// Whatever the printer did, we do not know the job completed.
-			p.report(Status{}, fmt.Errorf("%w after the job", ErrNoAnswer))
-			return fmt.Errorf("%w: no answer after the job", ErrNotConfirmed)
-		}
-		return err
-	}
-	st, err = p.refreshLocked()
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrNotConfirmed, err)
-	}
-	if err := st.jobError(); err != nil {
-		return fmt.Errorf("during the job: %w", err)
-	}
-	// Both Epson (bits 2-3) and Chinese clones (0x0F) set 0x0C in GS r 1 for paper end.
-	if ans&0x0C == 0x0C {
-		return fmt.Errorf("during the job: %w", ErrPaperOut)
-	}
-	return nil
-}
-
-// jobError turns a status into the reason a job cannot print.
+// jobError turns a status into the reason a job cannot start.
 func (s Status) jobError() error {
 	switch {
 	case s.CoverOpen:
@@ -234,64 +181,14 @@ func (s Status) jobError() error {
 	return nil
 }
 
-// refreshLocked (re)connects if needed, reads DLE EOT 1-4 and reports health.
-func (p *Printer) refreshLocked() (Status, error) {
-	if p.port == nil {
-		port, err := p.open()
-		if err != nil {
-			p.report(Status{}, err)
-			return Status{}, fmt.Errorf("%w: %v", ErrNoPrinter, err)
-		}
-		p.port = port
-		p.drainLocked()
-	}
-	// DLE EOT is answered as soon as each request arrives, in order, so the four requests
-	// go out in one write: one round trip instead of four.
-	var raw [4]byte
-	if err := p.exchange(statusRequests, raw[:], p.cfg.StatusTimeout); err != nil {
-		p.report(Status{}, err)
-		return Status{}, err
-	}
-	st, err := DecodeAll(raw)
-	if err != nil {
-		p.report(Status{}, err)
-		p.drainLocked()
-		return Status{}, fmt.Errorf("%w: %v", ErrNoAnswer, err)
-	}
-	p.status, p.known = st, true
-	p.report(st, nil)
-	return st, nil
-}
-
-// exchange writes requests and reads len(ans) answer bytes.
-func (p *Printer) exchange(req, ans []byte, timeout time.Duration) error {
-	if _, err := p.port.Write(req); err != nil {
-		p.dropLocked()
-		return fmt.Errorf("%w: %v", ErrNoPrinter, err)
-	}
-	deadline := time.Now().Add(timeout)
-	for got := 0; got < len(ans); {
-		n, err := p.port.Read(ans[got:])
-		got += n
-		if err != nil && !errors.Is(err, devices.ErrTimeout) {
-			p.dropLocked()
-			return fmt.Errorf("%w: %v", ErrNoPrinter, err)
-		}
-		if got < len(ans) && time.Now().After(deadline) {
-			return ErrNoAnswer
-		}
+// stopError is the reason a job under way cannot finish by itself. Offline alone is not
+// one: a printer also goes offline for a while by itself (feed button, head too hot) and
+// then goes on with the job.
+func (s Status) stopError() error {
+	if err := s.jobError(); err != ErrOffline {
+		return err
 	}
 	return nil
-}
-
-// drainLocked discards stale answers, e.g. from a request that timed out.
-func (p *Printer) drainLocked() {
-	buf := make([]byte, 64)
-	for i := 0; i < 10 && p.port != nil; i++ {
-		if _, err := p.port.Read(buf); err != nil {
-			return
-		}
-	}
 }
 
 func (p *Printer) dropLocked() {
@@ -306,6 +203,8 @@ func (p *Printer) dropLocked() {
 func (p *Printer) report(st Status, err error) {
 	name := p.cfg.Name
 	switch {
+	case errors.Is(err, devices.ErrWriteTimeout):
+		p.health.Report(name, health.Down, CodeOffline, "printer at "+p.cfg.Target+" stopped taking data")
 	case errors.Is(err, ErrNoAnswer):
 		p.health.Report(name, health.Down, CodeOffline, "printer at "+p.cfg.Target+" does not answer status requests")
 	case err != nil:

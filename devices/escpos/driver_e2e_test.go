@@ -32,10 +32,22 @@ type printerRig struct {
 // newPrinterRig starts the simulator on a pty (transport "pty") or TCP ("tcp") and a
 // printer driver against it, with a fast status poll.
 func newPrinterRig(t *testing.T, transport string) *printerRig {
+	return newRig(t, rigConfig{transport: transport, run: true, jobTimeout: 5 * time.Second})
+}
+
+type rigConfig struct {
+	transport  string        // "pty" or "tcp"
+	run        bool          // run the driver's poll loop
+	jobTimeout time.Duration // 0: the driver's default
+	buffer     int           // the simulator's receive buffer; 0: its default
+}
+
+func newRig(t *testing.T, rc rigConfig) *printerRig {
 	t.Helper()
+	transport := rc.transport
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out")
-	cfg := escpossim.Config{Out: out, Paper: escpos.Paper80, Baud: 115200, Log: logs.Logger()}
+	cfg := escpossim.Config{Out: out, Paper: escpos.Paper80, Baud: 115200, Buffer: rc.buffer, Log: logs.Logger()}
 	if transport == "pty" {
 		cfg.Link = filepath.Join(dir, "printer")
 	} else {
@@ -53,11 +65,15 @@ func newPrinterRig(t *testing.T, transport string) *printerRig {
 	}
 	reg := health.NewRegistry(nil)
 	p := escpos.NewPrinter(escpos.Config{Name: "printer", Target: transport, PollInterval: 200 * time.Millisecond,
-		JobTimeout: 5 * time.Second, RetryCap: time.Second}, open, reg, logs.Logger(), clock.Real{})
+		JobTimeout: rc.jobTimeout, RetryCap: time.Second}, open, reg, logs.Logger(), clock.Real{})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { p.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done; sim.Close() })
+	if rc.run {
+		go func() { p.Run(ctx); close(done) }()
+	} else {
+		close(done)
+	}
+	t.Cleanup(func() { cancel(); <-done; p.Halt(); sim.Close() })
 	return &printerRig{sim: sim, p: p, reg: reg, out: out}
 }
 

@@ -137,6 +137,10 @@ func (e *Encoder) Line(s string) *Encoder { return e.Text(s).Raw('\n') }
 // bytes (CJK Extension B such as U+20000, emoji, most scripts outside GBK), private-use
 // characters (GB18030 maps user-defined areas there; printers have no glyphs for them)
 // and invalid UTF-8. DisplayWidth counts the same way.
+//
+// A few characters whose GB18030 code is not in the GBK/GB2312 fonts printers carry are
+// spelled in ASCII instead (asciiFallback): € is A2 E3 in GB18030 only (GBK has none, the
+// Windows code page puts it at 0x80), so it prints as "EUR".
 func (e *Encoder) Text(s string) *Encoder {
 	if e.gb == nil {
 		e.gb = simplifiedchinese.GB18030.NewEncoder()
@@ -158,6 +162,15 @@ func (e *Encoder) Text(s string) *Encoder {
 			continue
 		}
 		r, n := utf8.DecodeRuneInString(s[i:])
+		if a, ok := asciiFallback[r]; ok {
+			if chinese {
+				e.buf = append(e.buf, fs, '.')
+				chinese = false
+			}
+			e.buf = append(e.buf, a...)
+			i += n
+			continue
+		}
 		if !chinese {
 			e.buf = append(e.buf, fs, '&')
 			chinese = true
@@ -174,6 +187,10 @@ func (e *Encoder) Text(s string) *Encoder {
 	}
 	return e
 }
+
+// asciiFallback spells in ASCII the characters GB18030 gives a two-byte code that GBK
+// printer fonts lack (DEVICES.md 3.1: fonts cover GB2312/GBK).
+var asciiFallback = map[rune]string{'€': "EUR"}
 
 // gbk returns r's two-byte GB18030 code, or false when r has none or is private use.
 func gbk(t transform.Transformer, r rune) ([2]byte, bool) {

@@ -57,7 +57,9 @@ func TestEncoderCommands(t *testing.T) {
 		{"Text private use replaced", func(e *escpos.Encoder) { e.Text("\uE000") }, "1C 26 3F 1C 2E"},
 		{"Text invalid UTF-8", func(e *escpos.Encoder) { e.Text("a\xffb") }, "61 1C 26 3F 1C 2E 62"},
 		{"Text U+0080 (4-byte in GB18030)", func(e *escpos.Encoder) { e.Text("\u0080") }, "1C 26 3F 1C 2E"},
-		{"Text euro (2-byte)", func(e *escpos.Encoder) { e.Text("€") }, "1C 26 A2 E3 1C 2E"},
+		// A2 E3 is GB18030 only; GBK printer fonts have no euro sign.
+		{"Text euro as EUR", func(e *escpos.Encoder) { e.Text("€") }, "45 55 52"},
+		{"Text euro amid Chinese", func(e *escpos.Encoder) { e.Text("费€元") }, "1C 26 B7 D1 1C 2E 45 55 52 1C 26 D4 AA 1C 2E"},
 		{"StatusRequest", func(e *escpos.Encoder) { e.Raw(escpos.StatusRequest(4)...) }, "10 04 04"},
 	}
 	for _, c := range cases {
@@ -160,7 +162,7 @@ func TestDisplayWidth(t *testing.T) {
 		{"𠀀", 1},
 		{"😀", 1},
 		{"a\nb", 2},
-		{"€", 2},
+		{"€", 3}, // printed as EUR
 		{"ｱ", 1},
 	}
 	for _, c := range cases {

@@ -50,7 +50,7 @@ type Ticket struct {
 	QR            string    // QR content; empty: no QR
 	MaskedName    string    // only when the ticket was taken with an ID card, e.g. "张*"
 	Footer        string
-	Logo          image.Image // printed centred, scaled down to the paper if wider
+	Logo          image.Image // printed centred, scaled down to the printable width (Layout.Dots) if wider
 	Lang          string      // "zh" (default) or "en"
 }
 
@@ -59,6 +59,9 @@ var (
 	ErrNoNumber     = errors.New("escpos: ticket has no number")
 	ErrUnknownPaper = errors.New("escpos: unknown paper width")
 	ErrUnknownLang  = errors.New("escpos: unknown ticket language")
+	// ErrQRTooWide: the ticket's QR code does not fit the printable width even at the
+	// smallest module size that still scans (minQRModule).
+	ErrQRTooWide = errors.New("escpos: QR code too wide for the printer")
 )
 
 type labels struct {
@@ -93,6 +96,10 @@ var ticketLabels = map[string]labels{
 // people ahead and estimated wait (rounded up to whole minutes; left out when zero),
 // issue time, QR, masked name, footer, then a partial cut. Text is wrapped to the paper's
 // columns; the number is cut off if it is wider than the paper at 1x1.
+//
+// Images are fitted to the printable width, Layout.Dots: the logo is scaled down, and the
+// QR module shrinks from 6 dots (58 mm) or 8 (80 mm) until the symbol and its quiet zone
+// fit; a QR code that would need modules under 3 dots is refused with ErrQRTooWide.
 func EncodeTicket(t Ticket, paper Paper) ([]byte, error) {
 	return EncodeTicketFor(t, Layout{Paper: paper})
 }
@@ -108,6 +115,24 @@ type Layout struct {
 	// RasterQR draws the QR code as a raster image, for printers without GS ( k.
 	RasterQR bool
 }
+
+// fontADots is the width of a font A character in dots (12x24).
+const fontADots = 12
+
+// Cols is the number of font A columns on a line: Columns, or the paper's default when 0,
+// and never more than the paper prints (Paper.Columns). 0 for an unknown paper.
+func (l Layout) Cols() int {
+	cols := l.Paper.Columns()
+	if l.Columns > 0 {
+		cols = min(l.Columns, cols)
+	}
+	return cols
+}
+
+// Dots is the printable width in dots: the line's columns of font A, 12 dots each, which
+// is never more than the paper's dots. A 512-dot Epson head set to 42 columns prints 504,
+// not the 576 of 80 mm paper, so images laid out for the paper would be clipped.
+func (l Layout) Dots() int { return l.Cols() * fontADots }
 
 // ModelLayout is the layout of a printer model as its firmware profile describes it
 // (paper_mm, columns, cutter, native_qr).
@@ -134,12 +159,9 @@ func (e *Encoder) Ticket(t Ticket, paper Paper) error { return e.TicketFor(t, La
 // TicketFor appends a ticket laid out for a printer model. On error nothing is appended.
 func (e *Encoder) TicketFor(t Ticket, l Layout) error {
 	paper := l.Paper
-	cols := paper.Columns()
+	cols, dots := l.Cols(), l.Dots()
 	if cols == 0 {
 		return fmt.Errorf("%w: %d", ErrUnknownPaper, int(paper))
-	}
-	if l.Columns > 0 {
-		cols = l.Columns
 	}
 	lang := t.Lang
 	if lang == "" {
@@ -160,7 +182,7 @@ func (e *Encoder) TicketFor(t Ticket, l Layout) error {
 
 	e.Init().Align(AlignCenter)
 	if t.Logo != nil {
-		if err := e.Raster(fitWidth(t.Logo, paper.Dots())); err != nil {
+		if err := e.Raster(fitWidth(t.Logo, dots)); err != nil {
 			return fail(fmt.Errorf("escpos: ticket logo: %w", err))
 		}
 	}
@@ -194,12 +216,12 @@ func (e *Encoder) TicketFor(t Ticket, l Layout) error {
 		if paper == Paper80 {
 			module = 8
 		}
+		bm, module, err := fitQR(t.QR, module, dots)
+		if err != nil {
+			return fail(fmt.Errorf("escpos: ticket QR: %w", err))
+		}
 		if l.RasterQR {
-			img, err := qrImage(t.QR, module)
-			if err == nil {
-				err = e.Raster(img)
-			}
-			if err != nil {
+			if err := e.Raster(qrImage(bm, module)); err != nil {
 				return fail(fmt.Errorf("escpos: ticket QR: %w", err))
 			}
 		} else {
@@ -226,17 +248,43 @@ func (e *Encoder) TicketFor(t Ticket, l Layout) error {
 	return nil
 }
 
-// qrImage draws a QR code (level M) with module dots per module, for printers that cannot
-// draw one themselves.
-func qrImage(content string, module int) (image.Image, error) {
+// minQRModule is the smallest QR module, in dots, a ticket prints: 3 dots is 0.375 mm at
+// 203 dpi, the default module of Epson's GS ( k and of python-escpos; thinner modules on
+// thermal paper are hard for phone cameras (a judgment, not a measured limit).
+const minQRModule = 3
+
+// qrQuietZone is the white border around a QR symbol, in modules, on each side.
+const qrQuietZone = 4
+
+// fitQR encodes content as a QR symbol (level M, no border) and returns it with the
+// module size, at most want dots, at which the symbol and its quiet zone fit dots; or
+// ErrQRTooWide. The printer's own encoder (GS ( k) is assumed to pick the same symbol
+// version as go-qrcode, the smallest that holds the data [U].
+func fitQR(content string, want, dots int) ([][]bool, int, error) {
+	if len(content) > MaxQRData {
+		return nil, 0, fmt.Errorf("%w: %d bytes", ErrQRTooLong, len(content))
+	}
 	q, err := qrcode.New(content, qrcode.Medium)
 	if err != nil {
-		return nil, err
+		return nil, 0, fmt.Errorf("%w: %d bytes do not fit a level-M symbol (%v); shorten the QR content", ErrQRTooWide, len(content), err)
 	}
 	q.DisableBorder = true
 	bm := q.Bitmap()
+	n := len(bm) + 2*qrQuietZone
+	module := min(want, dots/n)
+	if module < minQRModule {
+		return nil, 0, fmt.Errorf("%w: %d bytes make a %d-module symbol, %d dots wide with its quiet zone at %d dots a module, and the printer prints %d dots; shorten the QR content",
+			ErrQRTooWide, len(content), len(bm), n*minQRModule, minQRModule, dots)
+	}
+	return bm, module, nil
+}
+
+// qrImage draws a QR symbol with module dots per module and its quiet zone, for printers
+// that cannot draw one themselves.
+func qrImage(bm [][]bool, module int) image.Image {
 	n := len(bm)
-	img := image.NewGray(image.Rect(0, 0, (n+8)*module, (n+8)*module)) // 4-module quiet zone
+	side := (n + 2*qrQuietZone) * module
+	img := image.NewGray(image.Rect(0, 0, side, side))
 	for i := range img.Pix {
 		img.Pix[i] = 0xFF
 	}
@@ -247,12 +295,12 @@ func qrImage(content string, module int) (image.Image, error) {
 			}
 			for dy := 0; dy < module; dy++ {
 				for dx := 0; dx < module; dx++ {
-					img.SetGray((x+4)*module+dx, (y+4)*module+dy, color.Gray{})
+					img.SetGray((x+qrQuietZone)*module+dx, (y+qrQuietZone)*module+dy, color.Gray{})
 				}
 			}
 		}
 	}
-	return img, nil
+	return img
 }
 
 // lines appends s wrapped to cols, one Line each.
@@ -297,6 +345,9 @@ func runeWidth(t transform.Transformer, r rune) int {
 		return 0
 	case r < utf8.RuneSelf:
 		return 1
+	}
+	if a, ok := asciiFallback[r]; ok {
+		return len(a)
 	}
 	if _, ok := gbk(t, r); ok {
 		return 2

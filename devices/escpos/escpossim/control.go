@@ -5,6 +5,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hallkiosk/hallkiosk/internal/simctl"
 )
@@ -16,6 +17,7 @@ const ControlHelp = `commands:
   cover open|closed     open or close the cover
   offline on|off        take the printer offline
   failafter N           paper runs out after N more data bytes (mid-job failure)
+  delay MS              send every status answer MS milliseconds late (0: at once)
   hang on|off           stop processing and answering entirely
   unplug | replug       remove or restore the pty link and TCP listener
   tickets               number of tickets cut
@@ -44,6 +46,7 @@ func (s *Sim) Exec(line string) string {
 		default:
 			return fmt.Sprintf("err usage: %s %s|%s", f[0], on, off)
 		}
+		s.notifyLocked()
 		return "ok " + line
 	}
 	switch f[0] {
@@ -62,6 +65,7 @@ func (s *Sim) Exec(line string) string {
 		default:
 			return "err usage: paper ok|low|out"
 		}
+		s.notifyLocked()
 		return "ok paper " + arg
 	case "cover":
 		return set(&s.coverOpen, "open", "closed")
@@ -78,6 +82,15 @@ func (s *Sim) Exec(line string) string {
 		s.failAfter = n
 		s.mu.Unlock()
 		return "ok failafter " + arg
+	case "delay":
+		ms, err := strconv.Atoi(arg)
+		if err != nil || ms < 0 {
+			return "err usage: delay MS"
+		}
+		s.mu.Lock()
+		s.delay = time.Duration(ms) * time.Millisecond
+		s.mu.Unlock()
+		return "ok delay " + arg
 	case "unplug":
 		s.Unplug()
 		return "ok unplugged"
@@ -97,8 +110,8 @@ func (s *Sim) Exec(line string) string {
 	case "state":
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		return fmt.Sprintf("ok plugged=%v paper_low=%v paper_out=%v cover_open=%v offline=%v hang=%v fail_after=%d tickets=%d",
-			s.plugged, s.paperLow, s.paperOut, s.coverOpen, s.offline, s.hang, s.failAfter, len(s.printed))
+		return fmt.Sprintf("ok plugged=%v paper_low=%v paper_out=%v cover_open=%v offline=%v hang=%v fail_after=%d delay_ms=%d tickets=%d",
+			s.plugged, s.paperLow, s.paperOut, s.coverOpen, s.offline, s.hang, s.failAfter, s.delay.Milliseconds(), len(s.printed))
 	}
 	return "err unknown command " + strconv.Quote(f[0]) + " (try help)"
 }

@@ -9,4 +9,11 @@
 // above 0x7F is shown as '?', because a real printer would print a code-page glyph.
 // Memory is bounded: a ticket keeps at most MaxTicketBytes of content, a command too large
 // to keep is dropped as it arrives.
+//
+// Timing follows DEVICES.md 3.3: DLE EOT is answered on arrival, whatever the state; GS r
+// and ESC v answer in turn, after the data before them was printed. With the paper out,
+// the cover open or the printer offline nothing is printed: the data, cuts and queued
+// requests wait in the receive buffer (Config.Buffer) and run when the fault clears, so a
+// job cut short by the paper prints its rest once paper is loaded, as on a printer nobody
+// told to clear its buffer. A full buffer takes no more bytes: the host's writes block.
 package escpossim

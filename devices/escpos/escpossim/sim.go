@@ -1,14 +1,13 @@
 package escpossim
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hallkiosk/hallkiosk/devices/escpos"
@@ -22,6 +21,9 @@ type Config struct {
 	Out    string // directory for NNN.txt and NNN.png; empty: keep tickets in memory only
 	Paper  escpos.Paper
 	Baud   int // pty pacing: the simulator takes bytes no faster than this; 0 = unpaced
+	// Buffer is the receive buffer: how many bytes the printer keeps while it cannot print
+	// before it stops taking more. 0 means 4096, the size of an Epson TM receive buffer [U].
+	Buffer int
 	Log    *slog.Logger
 }
 
@@ -45,11 +47,15 @@ type Sim struct {
 	coverOpen bool
 	offline   bool
 	hang      bool
-	failAfter int // paper runs out after this many more data bytes; -1 = never
+	failAfter int           // paper runs out after this many more data bytes; -1 = never
+	delay     time.Duration // every answer is sent this late (slow firmware or link)
+	changed   chan struct{} // closed and replaced at every change of the state above
 	printed   []Printed
 	bytesIn   int64
+	answered  atomic.Int64
 	pair      *pty.Pair
 	ptyDone   chan struct{}
+	quit      chan struct{} // closed by Unplug
 	ln        net.Listener
 	conns     map[net.Conn]bool
 	wg        sync.WaitGroup
@@ -64,7 +70,11 @@ func New(cfg Config) *Sim {
 	if cfg.Paper == 0 {
 		cfg.Paper = escpos.Paper80
 	}
-	return &Sim{cfg: cfg, log: cfg.Log.With("sim", "printer"), failAfter: -1, conns: map[net.Conn]bool{}}
+	if cfg.Buffer <= 0 {
+		cfg.Buffer = 4096
+	}
+	return &Sim{cfg: cfg, log: cfg.Log.With("sim", "printer"), failAfter: -1, conns: map[net.Conn]bool{},
+		changed: make(chan struct{})}
 }
 
 // Start plugs the printer in.
@@ -92,6 +102,8 @@ func (s *Sim) Replug() error {
 	s.Unplug()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.quit = make(chan struct{})
+	quit := s.quit
 	if s.cfg.Link != "" {
 		pair, err := pty.Open()
 		if err != nil {
@@ -104,7 +116,7 @@ func (s *Sim) Replug() error {
 		s.pair, s.ptyDone = pair, make(chan struct{})
 		go func(done chan struct{}) {
 			defer close(done)
-			s.serve(pair.Master, s.cfg.Baud)
+			s.serve(pair.Master, s.cfg.Baud, quit)
 		}(s.ptyDone)
 	}
 	if s.cfg.Listen != "" {
@@ -117,7 +129,7 @@ func (s *Sim) Replug() error {
 			s.cfg.Listen = ln.Addr().String() // keep the chosen port across replugs
 		}
 		s.wg.Add(1)
-		go s.accept(ln)
+		go s.accept(ln, quit)
 	}
 	s.plugged = true
 	s.log.Info("printer plugged in", "link", s.cfg.Link, "tcp", s.cfg.Listen)
@@ -129,6 +141,10 @@ func (s *Sim) Unplug() error {
 	s.mu.Lock()
 	pair, done, ln := s.pair, s.ptyDone, s.ln
 	s.pair, s.ln, s.plugged = nil, nil, false
+	if s.quit != nil {
+		close(s.quit)
+		s.quit = nil
+	}
 	for c := range s.conns {
 		c.Close()
 	}
@@ -148,7 +164,7 @@ func (s *Sim) Unplug() error {
 // Close unplugs for good.
 func (s *Sim) Close() error { return s.Unplug() }
 
-func (s *Sim) accept(ln net.Listener) {
+func (s *Sim) accept(ln net.Listener, quit <-chan struct{}) {
 	defer s.wg.Done()
 	for {
 		c, err := ln.Accept()
@@ -161,7 +177,7 @@ func (s *Sim) accept(ln net.Listener) {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			s.serve(c, 0)
+			s.serve(c, 0, quit)
 			s.mu.Lock()
 			delete(s.conns, c)
 			s.mu.Unlock()
@@ -170,77 +186,15 @@ func (s *Sim) accept(ln net.Listener) {
 	}
 }
 
-// serve decodes one connection's stream and answers its status requests.
-func (s *Sim) serve(rw io.ReadWriter, baud int) {
-	var d Decoder
-	buf := make([]byte, 1024)
-	var perByte time.Duration
-	if baud > 0 {
-		perByte = time.Second * 10 / time.Duration(baud)
-		buf = buf[:max(1, baud/10/1000)] // about a millisecond of bytes per read
-	}
-	next := time.Now()
-	dropping := false
-	var carry []byte
-	for {
-		t0 := time.Now()
-		n, err := rw.Read(buf)
-		blocked := time.Since(t0) > blockedRead
-		if err != nil {
-			if !errors.Is(err, io.EOF) && !errors.Is(err, os.ErrClosed) && !errors.Is(err, net.ErrClosed) {
-				s.log.Debug("printer read", "err", err)
-			}
-			return
-		}
-		if perByte > 0 {
-			// A UART at this baud takes n bytes no faster than n*perByte; the pty's buffer
-			// then pushes back on the host as a real line does. Bytes that were already
-			// waiting when we read follow the previous ones back to back (the schedule is
-			// absolute, so a timer that woke late does not add its lateness to the wire
-			// time); bytes we had to wait for start when they came.
-			if blocked {
-				next = time.Now()
-			}
-			next = next.Add(time.Duration(n) * perByte)
-			time.Sleep(time.Until(next))
-		}
-		printed, dropped := s.accept1(buf[:n])
-		events := d.Feed(printed)
-		if len(dropped) > 0 {
-			if !dropping {
-				// The job in progress is lost; what follows starts a fresh stream.
-				d = Decoder{}
-				dropping = true
-			}
-			var kept []byte
-			kept, carry = statusOnly(append(carry, dropped...))
-			events = append(events, d.Feed(kept)...)
-		} else if len(printed) > 0 {
-			dropping, carry = false, nil
-		}
-		for _, ev := range events {
-			if ans, ok := s.handle(ev); ok {
-				if _, err := rw.Write([]byte{ans}); err != nil {
-					return
-				}
-			}
-		}
-	}
-}
-
-// blockedRead: a read that took longer than this waited for the host; one that returned
-// sooner found bytes already queued.
-const blockedRead = 100 * time.Microsecond
-
-// accept1 applies the paper state to incoming bytes. It returns the bytes the printer
-// processes and the bytes it drops: a printer that is out of paper, has its cover open or
-// is offline (or runs out mid-job) prints nothing but still answers status requests.
-func (s *Sim) accept1(b []byte) (printed, dropped []byte) {
+// intake counts b in and applies the fault state: with the printer hung it discards b;
+// when the paper is due to run out inside b, head is what comes before that point and
+// tail the rest, to be fed after runOut.
+func (s *Sim) intake(b []byte) (head, tail []byte, ranOut, discard bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.bytesIn += int64(len(b))
 	if s.hang {
-		return nil, nil
+		return nil, nil, false, true
 	}
 	if s.failAfter >= 0 {
 		if len(b) <= s.failAfter {
@@ -248,58 +202,53 @@ func (s *Sim) accept1(b []byte) (printed, dropped []byte) {
 		} else {
 			keep := s.failAfter
 			s.failAfter = -1
-			s.paperOut = true
-			s.log.Info("paper ran out mid-job", "after_bytes", keep)
-			return b[:keep], b[keep:]
+			s.log.Info("paper runs out mid-job", "after_bytes", keep)
+			return b[:keep], b[keep:], true, false
 		}
 	}
-	if s.paperOut || s.coverOpen || s.offline {
-		return nil, b
-	}
-	return b, nil
+	return b, nil, false, false
 }
 
-// statusOnly keeps the status requests in b (DLE EOT n, GS r n, ESC v). A request cut
-// off at the end of b is returned as carry, to be put in front of the next bytes.
-func statusOnly(b []byte) (kept, carry []byte) {
-	for i := 0; i < len(b); i++ {
-		var n int
-		switch {
-		case b[i] == 0x10 && (i+1 >= len(b) || b[i+1] == 0x04):
-			n = 3
-		case b[i] == 0x1D && (i+1 >= len(b) || b[i+1] == 0x72):
-			n = 3
-		case b[i] == 0x1B && (i+1 >= len(b) || b[i+1] == 0x76):
-			n = 2
-		default:
-			continue
-		}
-		if i+n > len(b) {
-			return kept, append([]byte(nil), b[i:]...)
-		}
-		kept = append(kept, b[i:i+n]...)
-		i += n - 1
-	}
-	return kept, nil
-}
-
-// handle answers a status request or stores a cut ticket.
-func (s *Sim) handle(ev Event) (byte, bool) {
+// runOut is the paper running out under the head.
+func (s *Sim) runOut() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	switch ev := ev.(type) {
-	case RealtimeStatus:
-		return s.realtimeLocked(ev.N), true
-	case QueuedStatus:
-		// Chinese clones answer 00 with paper and 0F without (DEVICES.md 3.3).
-		if s.paperOut {
-			return 0x0F, true
-		}
-		return 0x00, true
-	case Cut:
-		s.storeLocked(ev.Ticket)
-	}
-	return 0, false
+	s.paperOut = true
+	s.notifyLocked()
+}
+
+// printing reports whether the mechanism can run: paper in, cover closed, online.
+func (s *Sim) printing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.paperOut && !s.coverOpen && !s.offline
+}
+
+// changes returns a channel closed at the next change of the printer's state.
+func (s *Sim) changes() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.changed
+}
+
+func (s *Sim) notifyLocked() {
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+func (s *Sim) answerDelay() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.delay
+}
+
+// Answered counts the answer bytes sent to hosts.
+func (s *Sim) Answered() int64 { return s.answered.Load() }
+
+func (s *Sim) realtime(n byte) byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.realtimeLocked(n)
 }
 
 func (s *Sim) realtimeLocked(n byte) byte {
@@ -331,7 +280,9 @@ func (s *Sim) realtimeLocked(n byte) byte {
 	return b
 }
 
-func (s *Sim) storeLocked(t *Ticket) {
+func (s *Sim) store(t *Ticket) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	p := Printed{Seq: len(s.printed) + 1, Ticket: t, Text: string(RenderText(t))}
 	if s.cfg.Out != "" {
 		base := filepath.Join(s.cfg.Out, fmt.Sprintf("%03d", p.Seq))
