@@ -27,7 +27,7 @@ import (
 // of the drivers it built.
 func (n *node) deviceSpecs(ctx context.Context) ([]devices.Spec, []web.MetricsFunc) {
 	var specs []devices.Spec
-	var metrics []web.MetricsFunc
+	var metrics []sampler
 	for _, d := range n.cfg.Devices {
 		d := d
 		p, err := n.profiles.Get(d.Profile)
@@ -82,7 +82,7 @@ func (n *node) deviceSpecs(ctx context.Context) ([]devices.Spec, []web.MetricsFu
 		}
 		specs = append(specs, spec)
 	}
-	return specs, metrics
+	return specs, []web.MetricsFunc{deviceMetrics(metrics)}
 }
 
 // consumeCards hands each card to the citizen session (which keeps only its hash and masked
@@ -184,36 +184,68 @@ func (n *node) consumeCodes(ctx context.Context, s *barcode.Scanner) {
 	}
 }
 
-func printerMetrics(p *escpos.Printer) web.MetricsFunc {
+// sample is one device's value of a counter family.
+type sample struct {
+	name, help, device string
+	v                  int64
+}
+
+// sampler reads one device's counters.
+type sampler func() []sample
+
+// deviceMetrics writes the devices' counters with each family's HELP and TYPE once, its
+// samples together: Prometheus refuses a scrape that repeats a family's header, as two
+// readers of one kind would.
+func deviceMetrics(samplers []sampler) web.MetricsFunc {
 	return func(w io.Writer) {
-		s := p.Stats()
-		fmt.Fprintf(w, "# HELP hallkiosk_printer_jobs_total Print jobs sent.\n# TYPE hallkiosk_printer_jobs_total counter\n")
-		fmt.Fprintf(w, "hallkiosk_printer_jobs_total{device=%q} %d\n", p.String(), s.Jobs)
-		fmt.Fprintf(w, "# HELP hallkiosk_printer_jobs_failed_total Print jobs that did not complete.\n# TYPE hallkiosk_printer_jobs_failed_total counter\n")
-		fmt.Fprintf(w, "hallkiosk_printer_jobs_failed_total{device=%q} %d\n", p.String(), s.Failed)
+		var order []string
+		byName := map[string][]sample{}
+		for _, f := range samplers {
+			for _, s := range f() {
+				if _, ok := byName[s.name]; !ok {
+					order = append(order, s.name)
+				}
+				byName[s.name] = append(byName[s.name], s)
+			}
+		}
+		for _, name := range order {
+			ss := byName[name]
+			fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n", name, ss[0].help, name)
+			for _, s := range ss {
+				fmt.Fprintf(w, "%s{device=%q} %d\n", name, s.device, s.v)
+			}
+		}
 	}
 }
 
-func scannerMetrics(s *barcode.Scanner) web.MetricsFunc {
-	return func(w io.Writer) {
-		st := s.Stats()
-		fmt.Fprintf(w, "# HELP hallkiosk_scanner_codes_total Codes scanned and accepted.\n# TYPE hallkiosk_scanner_codes_total counter\n")
-		fmt.Fprintf(w, "hallkiosk_scanner_codes_total{device=%q} %d\n", s.String(), st.Codes)
-		fmt.Fprintf(w, "# HELP hallkiosk_scanner_rejected_total Scanned codes rejected as unsafe input.\n# TYPE hallkiosk_scanner_rejected_total counter\n")
-		fmt.Fprintf(w, "hallkiosk_scanner_rejected_total{device=%q} %d\n", s.String(), st.Rejected())
+func printerMetrics(p *escpos.Printer) sampler {
+	return func() []sample {
+		s, d := p.Stats(), p.String()
+		return []sample{
+			{"hallkiosk_printer_jobs_total", "Print jobs sent.", d, int64(s.Jobs)},
+			{"hallkiosk_printer_jobs_failed_total", "Print jobs that did not complete.", d, int64(s.Failed)},
+		}
 	}
 }
 
-func idcardMetrics(r *idcard.Reader) web.MetricsFunc {
-	return func(w io.Writer) {
-		s := r.Stats()
-		name := r.String()
-		fmt.Fprintf(w, "# HELP hallkiosk_idcard_reads_total Cards read successfully.\n# TYPE hallkiosk_idcard_reads_total counter\n")
-		fmt.Fprintf(w, "hallkiosk_idcard_reads_total{device=%q} %d\n", name, s.Reads)
-		fmt.Fprintf(w, "# HELP hallkiosk_idcard_read_errors_total Cards found but not read.\n# TYPE hallkiosk_idcard_read_errors_total counter\n")
-		fmt.Fprintf(w, "hallkiosk_idcard_read_errors_total{device=%q} %d\n", name, s.ReadErrors)
-		fmt.Fprintf(w, "# HELP hallkiosk_idcard_frame_errors_total Corrupt frames from the reader.\n# TYPE hallkiosk_idcard_frame_errors_total counter\n")
-		fmt.Fprintf(w, "hallkiosk_idcard_frame_errors_total{device=%q} %d\n", name, s.FrameErrors)
+func scannerMetrics(sc *barcode.Scanner) sampler {
+	return func() []sample {
+		s, d := sc.Stats(), sc.String()
+		return []sample{
+			{"hallkiosk_scanner_codes_total", "Codes scanned and accepted.", d, int64(s.Codes)},
+			{"hallkiosk_scanner_rejected_total", "Scanned codes rejected as unsafe input.", d, int64(s.Rejected())},
+		}
+	}
+}
+
+func idcardMetrics(r *idcard.Reader) sampler {
+	return func() []sample {
+		s, d := r.Stats(), r.String()
+		return []sample{
+			{"hallkiosk_idcard_reads_total", "Cards read successfully.", d, int64(s.Reads)},
+			{"hallkiosk_idcard_read_errors_total", "Cards found but not read.", d, int64(s.ReadErrors)},
+			{"hallkiosk_idcard_frame_errors_total", "Corrupt frames from the reader.", d, int64(s.FrameErrors)},
+		}
 	}
 }
 
