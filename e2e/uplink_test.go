@@ -138,3 +138,141 @@ func readToken(t *testing.T, path string) string {
 	}
 	return e.Token
 }
+
+// TestKioskctlUplinkResume: the platform refuses the node's token for a while; the uplink
+// stops and keeps the tickets, `kioskctl uplink` says how it comes back, and once the
+// platform takes the token again `kioskctl uplink resume` sends them at once (the next pull,
+// five minutes away here, would have resumed by itself).
+func TestKioskctlUplinkResume(t *testing.T) {
+	dir := t.TempDir()
+	paddr := freePort(t)
+	pbase := "http://" + paddr
+	codeFile := filepath.Join(dir, "code")
+	p := start(t, "platformsim", "-listen", paddr, "-db", filepath.Join(dir, "platform.db"), "-enrol-code-file", codeFile, "-hall", "e2e-hall")
+	get(t, pbase+"/control/faults", 10*time.Second)
+	faults := func(body string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPut, pbase+"/control/faults", strings.NewReader(body))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode >= 300 {
+			t.Fatalf("PUT /control/faults %s: %v %v", body, err, resp)
+		}
+		resp.Body.Close()
+	}
+
+	admin := freePort(t)
+	cfg := writeConfig(t, dir, admin, "")
+	hallAddr := hallListen(t, cfg, admin)
+	noPlatform(t, cfg)
+	k := start(t, "kioskd", "-sim", "-config", cfg)
+	waitComponent(t, "http://"+admin, "uplink", "degraded", "uplink.not_enrolled", 10*time.Second)
+	code, err := os.ReadFile(codeFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, errOut, c := run(t, "kioskctl", "enrol", "--admin", "http://"+admin, "--platform", pbase, "--code", strings.TrimSpace(string(code))); c != 0 {
+		t.Fatalf("kioskctl enrol: exit %d: %s %s", c, out, errOut)
+	}
+
+	faults(`{"unauthorized": true}`)
+	flags := []string{"--hall", "http://" + hallAddr, "--tokens", filepath.Join(dir, "hall-tokens.json")}
+	for range 3 {
+		if _, errOut, c := run(t, "kioskctl", append([]string{"queue", "issue", "--category", "A"}, flags...)...); c != 0 {
+			t.Fatalf("kioskctl queue issue: %s", errOut)
+		}
+	}
+	waitComponent(t, "http://"+admin, "uplink", "down", "uplink.unauthorized", 10*time.Second)
+	if up, _, c := run(t, "kioskctl", "uplink", "--admin", "http://"+admin); c != 0 || !strings.Contains(up, "kioskctl uplink resume") {
+		t.Errorf("kioskctl uplink while the token is refused: exit %d: %q; want it to name kioskctl uplink resume", c, up)
+	}
+	if n := platformStats(t, pbase, "e2e-node").Streams["queue"].Accepted; n != 0 {
+		t.Fatalf("%d queue events accepted while the token is refused", n)
+	}
+
+	faults(`{}`)
+	if out, errOut, c := run(t, "kioskctl", "uplink", "resume", "--admin", "http://"+admin); c != 0 || !strings.Contains(out, "sending resumed") {
+		t.Fatalf("kioskctl uplink resume: exit %d: %q %q", c, out, errOut)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st := platformStats(t, pbase, "e2e-node").Streams["queue"]
+		if st.Accepted == 3 {
+			if st.Duplicate != 0 || st.OutOfOrder != 0 {
+				t.Errorf("queue stream at the platform: %+v; want 3 accepted, nothing duplicate or out of order", st)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("platform has %+v of the 3 tickets 20 s after kioskctl uplink resume", st)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; { // health is reported every 15 s; /api/uplink is now
+		var up struct {
+			State struct {
+				Code         string `json:"code"`
+				Unauthorized bool   `json:"unauthorized"`
+			} `json:"state"`
+		}
+		json.Unmarshal([]byte(get(t, "http://"+admin+"/api/uplink", 5*time.Second)), &up)
+		if up.State.Code == "uplink.ok" && !up.State.Unauthorized {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/api/uplink after the resume: %+v; want uplink.ok, not unauthorized", up.State)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if out, errOut, c := run(t, "kioskctl", "uplink", "resume", "--admin", "http://"+admin); c != 0 || !strings.Contains(out, "had not stopped") {
+		t.Errorf("kioskctl uplink resume while sending: exit %d: %q %q; want it to say sending had not stopped", c, out, errOut)
+	}
+	if _, errOut, c := run(t, "kioskctl", "uplink", "resume", "now"); c == 0 || !strings.Contains(errOut, "no arguments") {
+		t.Errorf("kioskctl uplink resume now: exit %d: %q; want a usage error", c, errOut)
+	}
+	k.stop(t)
+	p.stop(t)
+}
+
+// TestDeviceHealthReachesThePlatform: a device that goes down is told to the platform as
+// device.health on the telemetry stream.
+func TestDeviceHealthReachesThePlatform(t *testing.T) {
+	dir := t.TempDir()
+	admin := freePort(t)
+	cfg := writeConfig(t, dir, admin, "")
+	b, _ := os.ReadFile(cfg)
+	m := regexp.MustCompile(`(?m)^platform = "(.*)"$`).FindSubmatch(b)
+	if m == nil {
+		t.Fatalf("no embedded platform in %s", cfg)
+	}
+	pbase, base := "http://"+string(m[1]), "http://"+admin
+	start(t, "kioskd", "-sim", "-config", cfg)
+	waitComponent(t, base, "idcard", "ok", "idcard.ready", 20*time.Second)
+	simCmd(t, base, "idcard", "unplug")
+	waitComponent(t, base, "idcard", "down", "idcard.no_reader", 20*time.Second)
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var got struct {
+			Events []struct {
+				Type string `json:"type"`
+				Data struct {
+					Device, State, Code string
+				} `json:"data"`
+			} `json:"events"`
+		}
+		resp, err := http.Get(pbase + "/control/events?node=e2e-node&stream=telemetry")
+		if err != nil {
+			t.Fatal(err)
+		}
+		json.NewDecoder(resp.Body).Decode(&got)
+		resp.Body.Close()
+		for _, e := range got.Events {
+			if e.Type == "device.health" && e.Data.Device == "idcard" && e.Data.State == "down" && e.Data.Code == "idcard.no_reader" {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no device.health for the unplugged reader at the platform after 20 s: %+v", got.Events)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

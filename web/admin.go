@@ -41,9 +41,11 @@ type Admin struct {
 	// Layout serves the screen's name and touch targets (JSON), at GET /api/screen/layout.
 	Layout http.HandlerFunc
 	// Uplink serves the uplink's state and dead letters (JSON) at GET /api/uplink; Requeue
-	// sends dead letter {id} again (POST /api/uplink/dead/{id}/requeue); Enrol enrols the
-	// node with a platform (POST /api/uplink/enrol {"platform", "code"}).
-	Uplink, Requeue, Enrol http.HandlerFunc
+	// sends dead letter {id} again (POST /api/uplink/dead/{id}/requeue); Resume lets the
+	// uplink send again after the platform refused the token (POST /api/uplink/resume,
+	// answering {"resumed": whether sending had stopped}); Enrol enrols the node with a
+	// platform (POST /api/uplink/enrol {"platform", "code"}).
+	Uplink, Requeue, Resume, Enrol http.HandlerFunc
 	// Tap presses the citizen screen at ?x=&y= (simulator mode only), at POST /api/screen/tap.
 	Tap http.HandlerFunc
 	// Restart stops kioskd cleanly and starts it again in place (POST /api/restart), e.g.
@@ -85,6 +87,9 @@ func (a *Admin) Handler() http.Handler {
 		mux.HandleFunc("GET /api/uplink", a.Uplink)
 		mux.HandleFunc("POST /api/uplink/dead/{id}/requeue", a.Requeue)
 		mux.HandleFunc("POST /api/uplink/enrol", a.Enrol)
+		if a.Resume != nil {
+			mux.HandleFunc("POST /api/uplink/resume", a.Resume)
+		}
 	}
 	if a.Tap != nil {
 		mux.HandleFunc("POST /api/screen/tap", a.Tap)

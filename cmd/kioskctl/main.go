@@ -35,6 +35,8 @@ uplink (a running kioskd):
   uplink [status] [--json]                 platform, state, backlog per stream, last success
   uplink dead [--json]                     events the platform rejected
   uplink requeue ID                        send a dead letter again
+  uplink resume                            send again after the platform refused the token
+                                           (it also resumes by itself once a pull succeeds)
   (flag: --admin http://127.0.0.1:8080)
 
 hall queue (a running kioskd with the hall role; defaults fit make run):

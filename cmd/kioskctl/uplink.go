@@ -69,7 +69,8 @@ type uplinkDoc struct {
 	} `json:"dead"`
 }
 
-// uplinkCmd shows the uplink's state and dead letters, and re-queues a dead letter.
+// uplinkCmd shows the uplink's state and dead letters, re-queues a dead letter, and resumes
+// sending after the platform refused the node's token.
 func uplinkCmd(args []string) error {
 	sub := "status"
 	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
@@ -142,6 +143,32 @@ func uplinkCmd(args []string) error {
 		}
 		fmt.Println("re-queued", fs.Arg(0))
 		return nil
+	case "resume":
+		if fs.NArg() != 0 {
+			return usageError{"uplink resume takes no arguments"}
+		}
+		resp, err := client.Post(*admin+"/api/uplink/resume", "", nil)
+		if err != nil {
+			return fmt.Errorf("kioskd not reachable at %s: %w", *admin, err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		var ans struct {
+			Resumed *bool `json:"resumed"`
+		}
+		if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &ans) != nil || ans.Resumed == nil {
+			return fmt.Errorf("resume failed (%s): %s", resp.Status, bytes.TrimSpace(body))
+		}
+		if *asJSON {
+			os.Stdout.Write(body)
+			return nil
+		}
+		if !*ans.Resumed {
+			fmt.Println("sending had not stopped: nothing to resume (kioskctl uplink shows the state)")
+			return nil
+		}
+		fmt.Println("sending resumed; if the platform still refuses the token it stops again (see kioskctl uplink)")
+		return nil
 	}
-	return usageError{fmt.Sprintf("unknown uplink command %q: use status, dead or requeue ID", sub)}
+	return usageError{fmt.Sprintf("unknown uplink command %q: use status, dead, requeue ID or resume", sub)}
 }

@@ -156,6 +156,9 @@ func (l *link) start() error {
 	if err != nil {
 		return err
 	}
+	if err := uplink.CheckPinned(platform, n.cfg.Uplink.CAFile); err != nil {
+		return err
+	}
 	hc, err := uplink.HTTPClient(n.cfg.Uplink.CAFile, 35*time.Second)
 	if err != nil {
 		return err
@@ -173,12 +176,17 @@ func (l *link) start() error {
 		return err
 	}
 	s := uplink.NewSender(uplink.SenderConfig{Client: client, DB: n.db, Clock: n.clock, Health: n.health,
-		Log: n.log, HealthList: n.health.All, Hold: p.HoldForMaterials, DrainRate: n.cfg.Uplink.DrainRate,
+		Log: n.log, HealthList: n.health.All, Hold: p.HoldForMaterials, Settled: p.Settled,
+		DrainRate: n.cfg.Uplink.DrainRate,
 		// At most one second's worth at once, so the pace holds from the first batch on.
 		DrainBurst: int(max(1, min(uplink.MaxBatchEvents, n.cfg.Uplink.DrainRate)))})
+	// A pull (or any request) the platform answers with the token it refused the sender
+	// ends the refusal: a 401 from a proxy or an auth blip must not stop sending for good.
+	client.Accepted = s.TokenAccepted
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Add(5)
+	wg.Add(6)
+	go func() { defer wg.Done(); n.healthTelemetry(ctx, s) }()
 	go func() { defer wg.Done(); n.followAppointments(ctx, p) }()
 	go func() { defer wg.Done(); n.watchDisk(ctx, s) }()
 	go func() { defer wg.Done(); s.Run(ctx) }()
@@ -323,7 +331,7 @@ func loadKeyFile(path string) ([]byte, error) {
 	return k, writeFileAtomic(path, k, 0o600)
 }
 
-// uplinkAPI serves /api/uplink (state and dead letters), requeue and enrolment on the
+// routes serves /api/uplink (state and dead letters), requeue, resume and enrolment on the
 // admin API.
 func (l *link) routes(a *web.Admin) {
 	a.Uplink = func(w http.ResponseWriter, r *http.Request) {
@@ -357,6 +365,15 @@ func (l *link) routes(a *web.Admin) {
 		default:
 			w.WriteHeader(http.StatusNoContent)
 		}
+	}
+	a.Resume = func(w http.ResponseWriter, r *http.Request) {
+		s, _, _ := l.current()
+		if s == nil {
+			http.Error(w, "not enrolled", http.StatusConflict)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(map[string]bool{"resumed": s.Resume()})
 	}
 	a.Enrol = func(w http.ResponseWriter, r *http.Request) {
 		var req struct{ Platform, Code string }

@@ -26,6 +26,11 @@ type Client struct {
 	Node  string // node id
 	Token string // bearer token from enrolment; "" only for Enrol
 	HTTP  *http.Client
+	// Accepted, if set, learns which requests the platform took the token of: it is called
+	// as each request with a token starts, and the func it returns (nil: none) is called if
+	// the answer is 2xx or 304. kioskd sets it to Sender.TokenAccepted so that a pull that
+	// succeeds ends a refusal (401/403) that was only a blip.
+	Accepted func(token string) (answered func())
 }
 
 // ErrUnauthorized is a 401 or 403 answer.
@@ -103,6 +108,7 @@ func (c *Client) Do(ctx context.Context, method, path string, body any, contentT
 	if hc == nil {
 		hc = http.DefaultClient
 	}
+	accepted := c.accepted()
 	resp, err := hc.Do(req)
 	if err != nil {
 		return nil, &RetryError{Err: err}
@@ -115,6 +121,7 @@ func (c *Client) Do(ctx context.Context, method, path string, body any, contentT
 	r := &Response{Status: resp.StatusCode, Header: resp.Header, Body: b}
 	switch s := resp.StatusCode; {
 	case s >= 200 && s < 300, s == http.StatusNotModified:
+		accepted()
 		return r, nil
 	case s == http.StatusUnauthorized || s == http.StatusForbidden:
 		return r, ErrUnauthorized
@@ -132,9 +139,10 @@ func (c *Client) Do(ctx context.Context, method, path string, body any, contentT
 	}
 }
 
-// JSON sends body as JSON and decodes a 2xx answer strictly into out (unknown fields are
-// allowed, as the contract lets the platform add fields; a body that is not JSON of out's
-// shape is a RetryError).
+// JSON sends body as JSON and decodes a 2xx answer into out (unknown fields are allowed,
+// as the contract lets the platform add fields; a body that is not a JSON object, or has
+// a field of the wrong type, is a RetryError). Decoding cannot tell a missing field from
+// a zero one: callers check the fields they need, e.g. with a pointer field.
 func (c *Client) JSON(ctx context.Context, method, path string, body, out any) error {
 	r, err := c.Do(ctx, method, path, body, "", nil)
 	if err != nil {
@@ -143,10 +151,38 @@ func (c *Client) JSON(ctx context.Context, method, path string, body, out any) e
 	if out == nil {
 		return nil
 	}
+	// Every answer of the contract is an object; null would decode as a zero answer.
+	if b := bytes.TrimLeft(r.Body, " \t\r\n"); len(b) == 0 || b[0] != '{' {
+		return &RetryError{Status: r.Status, Err: fmt.Errorf("%s %s: answer is not a JSON object: %.80q", method, path, r.Body)}
+	}
 	if err := json.Unmarshal(r.Body, out); err != nil {
 		return &RetryError{Status: r.Status, Err: fmt.Errorf("%s %s: answer is not JSON of the contract's shape: %v", method, path, err)}
 	}
 	return nil
+}
+
+// withoutTimeout is c with an HTTP client that has no overall Timeout, for an exchange
+// whose deadline the caller sets by context because it depends on the size of the body
+// (a material upload on a slow link). The transport is shared.
+func (c *Client) withoutTimeout() *Client {
+	cc := *c
+	if c.HTTP != nil && c.HTTP.Timeout != 0 {
+		hc := *c.HTTP
+		hc.Timeout = 0
+		cc.HTTP = &hc
+	}
+	return &cc
+}
+
+// accepted starts the Accepted hook for one request; the func it returns is never nil.
+// A 304 counts: the platform checks the token before it compares ETags.
+func (c *Client) accepted() func() {
+	if c.Accepted != nil && c.Token != "" {
+		if f := c.Accepted(c.Token); f != nil {
+			return f
+		}
+	}
+	return func() {}
 }
 
 func errorText(b []byte) error {

@@ -54,12 +54,15 @@ func enrolHideToken(t string) string {
 var ErrEnrolCode = errors.New("uplink: enrolment code unknown or already used: ask the platform operator for a new one")
 
 // Enrol trades a one-time enrolment code for the node's token (POST /v1/enrol). base is
-// the platform's URL (see CheckPlatformURL); ca pins the platform's CA for https (nil: the
-// system roots). The code is spent by a successful call: save the result at once with
-// SaveEnrolment.
+// the platform's URL (see CheckPlatformURL); ca pins the platform's CA, required for https
+// (UPLINK.md: the node pins the platform's CA from its config). The code is spent by a
+// successful call: save the result at once with SaveEnrolment.
 func Enrol(ctx context.Context, base, code, node, hall string, inventory map[string]any, ca *x509.CertPool) (Enrolment, error) {
 	if err := CheckPlatformURL(base); err != nil {
 		return Enrolment{}, err
+	}
+	if ca == nil && strings.HasPrefix(base, "https:") {
+		return Enrolment{}, ErrNotPinned
 	}
 	switch {
 	case strings.TrimSpace(code) == "":
@@ -208,6 +211,18 @@ func enrolLoopback(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// ErrNotPinned is an https platform with no CA to pin.
+var ErrNotPinned = errors.New("uplink: the platform's CA is not pinned: set uplink.ca_file to the platform's CA certificate (PEM)")
+
+// CheckPinned refuses an https platform without caFile: UPLINK.md has the node pin the
+// platform's CA from its config, never trust the system roots for it.
+func CheckPinned(platform, caFile string) error {
+	if caFile == "" && strings.HasPrefix(platform, "https:") {
+		return ErrNotPinned
+	}
+	return nil
 }
 
 // LoadCA reads PEM certificates from file into a pool that holds only them.

@@ -173,6 +173,19 @@ func TestHTTPClientPinsCA(t *testing.T) {
 	if _, err := HTTPClient(filepath.Join(dir, "empty.pem"), time.Second); err == nil {
 		t.Fatal("HTTPClient with a file without certificates succeeded")
 	}
+	// https with no CA pinned is refused before anything is sent: the code stays unspent.
+	if _, err := Enrol(context.Background(), srv.URL, "C", "n1", "h1", nil, nil); !errors.Is(err, ErrNotPinned) {
+		t.Errorf("Enrol over https with no CA = %v; want %v", err, ErrNotPinned)
+	}
+	if err := CheckPinned(srv.URL, ""); !errors.Is(err, ErrNotPinned) {
+		t.Errorf("CheckPinned(https, no CA) = %v; want %v", err, ErrNotPinned)
+	}
+	if err := CheckPinned(srv.URL, good); err != nil {
+		t.Errorf("CheckPinned(https, CA) = %v", err)
+	}
+	if err := CheckPinned("http://127.0.0.1:8090", ""); err != nil {
+		t.Errorf("CheckPinned(loopback http) = %v", err)
+	}
 	pool, _ := LoadCA(good)
 	if e, err := Enrol(context.Background(), srv.URL, "C", "n1", "h1", nil, pool); err != nil || e.HallName != "大厅" {
 		t.Fatalf("Enrol over pinned TLS = %v, %v", e, err)

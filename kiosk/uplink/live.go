@@ -63,9 +63,10 @@ type CaseStep struct {
 }
 
 // Progress asks the platform for case progress (POST /v1/progress, the ID number in the
-// body). It answers within LiveTimeout: a timeout, a network failure or a 5xx is
-// ErrOffline (wrapped); a 401/403 is ErrUnauthorized; a 4xx with the contract's error
-// body is an *APIError. Nothing about the query is logged.
+// body). It answers within LiveTimeout: a timeout, a network failure, a 5xx or an answer
+// not in the contract's shape (no cases list, say) is ErrOffline (wrapped); a 401/403 is
+// ErrUnauthorized; a 4xx with the contract's error body is an *APIError. Nothing about
+// the query is logged.
 func (p *Puller) Progress(ctx context.Context, q ProgressQuery) (ProgressAnswer, error) {
 	var body map[string]string
 	switch id, no := idnum.Normalize(q.IDNumber), strings.TrimSpace(q.CaseNo); {
@@ -78,8 +79,11 @@ func (p *Puller) Progress(ctx context.Context, q ProgressQuery) (ProgressAnswer,
 	}
 	ctx, cancel := context.WithTimeout(ctx, LiveTimeout)
 	defer cancel()
-	var a ProgressAnswer
-	err := p.c.Client.JSON(ctx, http.MethodPost, "/v1/progress", body, &a)
+	// A pointer, so that an answer without "cases" (or with null) is told from no cases.
+	var wire struct {
+		Cases *[]Case `json:"cases"`
+	}
+	err := p.c.Client.JSON(ctx, http.MethodPost, "/v1/progress", body, &wire)
 	clear(body)
 	var re *RetryError
 	switch {
@@ -89,6 +93,10 @@ func (p *Puller) Progress(ctx context.Context, q ProgressQuery) (ProgressAnswer,
 	default:
 		return ProgressAnswer{}, err
 	}
+	if wire.Cases == nil {
+		return ProgressAnswer{}, fmt.Errorf("%w (the answer has no cases list)", ErrOffline)
+	}
+	a := ProgressAnswer{Cases: *wire.Cases}
 	for i, c := range a.Cases {
 		if c.CaseNo == "" || (c.Light != "green" && c.Light != "yellow" && c.Light != "red") {
 			return ProgressAnswer{}, fmt.Errorf("%w (answer case %d has no case_no or an unknown light %q)", ErrOffline, i, c.Light)
@@ -125,6 +133,21 @@ func (m Material) LogValue() slog.Value {
 
 // pullMaterialMax bounds a material so that its upload fits the platform's limits.
 const pullMaterialMax = 32 << 20
+
+// A background upload (FlushMaterials) may take materialUploadBase plus its size at
+// materialUploadRate: a 32 MiB material gets about 9 minutes, enough for a link of
+// 0.5 Mbit/s. The HTTP client's overall Timeout (35 s in kioskd) is not used for
+// uploads: it would let no large material through a link under about 8 Mbit/s, and the
+// business stream would wait behind that material for ever. Variables for tests.
+var (
+	materialUploadBase = 30 * time.Second
+	materialUploadRate = 64 << 10 // bytes per second
+)
+
+// materialUploadTimeout is how long the upload of a body of size bytes may take.
+func materialUploadTimeout(size int) time.Duration {
+	return materialUploadBase + time.Duration(size)*time.Second/time.Duration(materialUploadRate)
+}
 
 type liveSealed struct {
 	Name  string   `json:"name"`
@@ -175,7 +198,8 @@ func (p *Puller) QueueMaterial(ctx context.Context, m Material) (localID string,
 
 // UploadMaterial queues m (QueueMaterial) and uploads it at once, within LiveTimeout. On
 // failure the material stays queued for FlushMaterials and the error is returned
-// (ErrOffline when the platform is unreachable).
+// (ErrOffline when the platform is unreachable, or when earlier materials are still going
+// up and this one cannot start within LiveTimeout).
 func (p *Puller) UploadMaterial(ctx context.Context, m Material) (materialID string, err error) {
 	localID, err := p.QueueMaterial(ctx, m)
 	if err != nil {
@@ -183,8 +207,10 @@ func (p *Puller) UploadMaterial(ctx context.Context, m Material) (materialID str
 	}
 	ctx, cancel := context.WithTimeout(ctx, LiveTimeout)
 	defer cancel()
-	p.matMu.Lock()
-	defer p.matMu.Unlock()
+	if err := p.matLock(ctx); err != nil {
+		return "", fmt.Errorf("%w (earlier materials are still going up; the material stays queued: %w)", ErrOffline, err)
+	}
+	defer p.matUnlock()
 	id, err := p.liveUpload(ctx, localID)
 	var re *RetryError
 	if errors.As(err, &re) {
@@ -200,9 +226,13 @@ func (p *Puller) UploadMaterial(ctx context.Context, m Material) (materialID str
 //
 // The sender must call it, and see MaterialsPending report 0, before it sends an
 // application.submitted event, whose material_ids come from MaterialIDs.
+//
+// Each upload may take materialUploadTimeout of its size (and no longer than ctx allows).
 func (p *Puller) FlushMaterials(ctx context.Context) error {
-	p.matMu.Lock()
-	defer p.matMu.Unlock()
+	if err := p.matLock(ctx); err != nil {
+		return fmt.Errorf("uplink: materials: %w", err)
+	}
+	defer p.matUnlock()
 	rows, err := p.c.DB.Read().QueryContext(ctx, `SELECT local_id FROM uplink_materials WHERE state = 'pending' ORDER BY local_id`)
 	if err != nil {
 		return fmt.Errorf("uplink: materials: %w", err)
@@ -236,7 +266,9 @@ func (p *Puller) FlushMaterials(ctx context.Context) error {
 	return nil
 }
 
-// liveUpload uploads one queued material with its stored key; the caller holds matMu.
+// liveUpload uploads one queued material with its stored key; the caller holds matMu. The
+// upload's deadline is ctx's or materialUploadTimeout of its size, whichever comes first;
+// the HTTP client's overall Timeout does not apply.
 func (p *Puller) liveUpload(ctx context.Context, localID string) (string, error) {
 	var key, ref, state string
 	var box []byte
@@ -281,9 +313,12 @@ func (p *Puller) liveUpload(ctx context.Context, localID string) (string, error)
 	var answer struct {
 		MaterialID string `json:"material_id"`
 	}
-	r, err := p.c.Client.Do(ctx, http.MethodPost, "/v1/materials", &buf, mw.FormDataContentType(),
+	body := buf.Bytes()
+	uctx, cancel := context.WithTimeout(ctx, materialUploadTimeout(len(body)))
+	r, err := p.c.Client.withoutTimeout().Do(uctx, http.MethodPost, "/v1/materials", &buf, mw.FormDataContentType(),
 		http.Header{"Idempotency-Key": {key}})
-	clear(buf.Bytes())
+	cancel()
+	clear(body)
 	var api *APIError
 	if errors.As(err, &api) {
 		p.c.DB.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error {

@@ -42,6 +42,38 @@ func TestLiveProgress(t *testing.T) {
 	}
 }
 
+// TestLiveProgressShape: an answer without the cases list is a failed attempt (ErrOffline),
+// never "no cases"; an empty list is.
+func TestLiveProgressShape(t *testing.T) {
+	f := newPullFake(t)
+	r := newPullRig(t, f.srv.URL, nil)
+	for _, tc := range []struct {
+		body  string
+		cases int // -1: ErrOffline
+	}{
+		{`{"cases": []}`, 0},
+		{`{"cases": [{"case_no": "C1", "light": "red"}], "more": 1}`, 1},
+		{`{"ok": true}`, -1},
+		{`null`, -1},
+		{` null`, -1},
+		{`{}`, -1},
+		{`{"cases": null}`, -1},
+		{`{"cases": {}}`, -1},
+		{`{"cases": [{"case_no": 7, "light": "red"}]}`, -1},
+		{`[]`, -1},
+		{``, -1},
+	} {
+		f.set("/v1/progress", tc.body)
+		a, err := r.p.Progress(context.Background(), ProgressQuery{CaseNo: "C1"})
+		switch {
+		case tc.cases < 0 && !errors.Is(err, ErrOffline):
+			t.Errorf("Progress(answer %q) = %+v, %v; want ErrOffline", tc.body, a, err)
+		case tc.cases >= 0 && (err != nil || len(a.Cases) != tc.cases):
+			t.Errorf("Progress(answer %q) = %+v, %v; want %d cases", tc.body, a, err, tc.cases)
+		}
+	}
+}
+
 // TestLiveProgressHangs uses real time: the citizen must hear "offline" within 3 seconds.
 func TestLiveProgressHangs(t *testing.T) {
 	f := newPullFake(t)

@@ -50,7 +50,9 @@ type Puller struct {
 	health health.Reporter
 
 	pullMu [4]sync.Mutex // one per resource, see pullConfig...pullAppointments
-	matMu  sync.Mutex    // FlushMaterials and UploadMaterial upload one at a time
+	// matMu is a lock with a deadline (see matLock): FlushMaterials and UploadMaterial
+	// upload one at a time, and a citizen's upload must not wait past its budget for it.
+	matMu chan struct{}
 
 	catMu   sync.Mutex
 	catETag string // the ETag of cat, the parsed cache of the stored catalogue
@@ -103,7 +105,7 @@ func NewPuller(cfg PullerConfig) (*Puller, error) {
 	case cfg.Client.Node == "":
 		return nil, errors.New("uplink: puller: the client has no node id")
 	}
-	p := &Puller{c: cfg, clk: cfg.Clock, log: cfg.Log, loc: cfg.Location, health: cfg.Health}
+	p := &Puller{c: cfg, clk: cfg.Clock, log: cfg.Log, loc: cfg.Location, health: cfg.Health, matMu: make(chan struct{}, 1)}
 	if p.clk == nil {
 		p.clk = clock.Real{}
 	}
@@ -195,12 +197,49 @@ func pullBackoff(interval time.Duration, n int, err error) time.Duration {
 	}
 	d = min(d, limit)
 	d = d/2 + rand.N(d/2+1)
-	var re *RetryError
-	if errors.As(err, &re) && re.After > d {
-		d = re.After
+	return max(d, longestRetryAfter(err))
+}
+
+// longestRetryAfter is the longest RetryError.After anywhere in err's tree. errors.As
+// would stop at the first RetryError, and PullAll joins one error per resource, so a
+// short Retry-After of the config could hide the catalogue's long one.
+func longestRetryAfter(err error) time.Duration {
+	var d time.Duration
+	for err != nil {
+		if re, ok := err.(*RetryError); ok {
+			d = max(d, re.After)
+		}
+		switch u := err.(type) {
+		case interface{ Unwrap() []error }:
+			for _, e := range u.Unwrap() {
+				d = max(d, longestRetryAfter(e))
+			}
+			return d
+		case interface{ Unwrap() error }:
+			err = u.Unwrap()
+		default:
+			return d
+		}
 	}
 	return d
 }
+
+// matLock takes matMu, or gives up with ctx's error when ctx ends first.
+func (p *Puller) matLock(ctx context.Context) error {
+	select {
+	case p.matMu <- struct{}{}: // a free lock is taken even if ctx has ended
+		return nil
+	default:
+	}
+	select {
+	case p.matMu <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (p *Puller) matUnlock() { <-p.matMu }
 
 // pullStored is the stored copy of a pulled resource.
 type pullStored struct {

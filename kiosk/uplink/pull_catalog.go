@@ -77,7 +77,8 @@ func (t CatalogText) String() string { return strings.Join(t, "\n") }
 // CatalogFee is the fee as the hall shows it ("免费", "20元"). A bare number is read as yuan.
 type CatalogFee string
 
-// UnmarshalJSON accepts a string, a number (yuan) or null.
+// UnmarshalJSON accepts a string, a number (yuan) or null (ParseCatalog refuses a null
+// fee: an item's fee is never "no text").
 func (f *CatalogFee) UnmarshalJSON(b []byte) error {
 	var s string
 	if json.Unmarshal(b, &s) == nil {
@@ -105,6 +106,13 @@ var ErrNoCatalog = errors.New("uplink: no catalogue yet: the node has not reache
 
 // ParseCatalog decodes and validates a catalogue. Fields the contract does not name are
 // ignored (the platform may add some); a missing or wrong-typed field it names is an error.
+// UPLINK.md marks none of the catalogue's fields optional (where it means optional it
+// says so, as for id_hash), so every field it names must be present, spelt as it spells
+// it, and not null: a missing online_apply must not read as false, nor a missing
+// time_limit_workdays as 0 (an item done on the spot). Only the texts legal_basis,
+// conditions and steps may be null, meaning no text (see CatalogText). Empty values are
+// legal where they were before: a text, a department, a category, a queue_category, a
+// note or a fee may be "", copies and time_limit_workdays may be 0.
 func ParseCatalog(data []byte) (Catalog, error) {
 	var c Catalog
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -113,6 +121,11 @@ func ParseCatalog(data []byte) (Catalog, error) {
 	}
 	if dec.More() {
 		return Catalog{}, errors.New("catalogue is not the contract's shape: data after the JSON value")
+	}
+	var raw catalogRaw
+	if err := json.Unmarshal(data, &raw); err != nil {
+		// The decode above succeeded, so this cannot fail on a shape it accepted.
+		return Catalog{}, fmt.Errorf("catalogue is not the contract's shape: %w", err)
 	}
 	var errs []error
 	if strings.TrimSpace(c.Version) == "" {
@@ -134,6 +147,11 @@ func ParseCatalog(data []byte) (Catalog, error) {
 		if strings.TrimSpace(it.Name) == "" {
 			errs = append(errs, fmt.Errorf("%s (%s): name is empty", f, it.Code))
 		}
+		var fields map[string]json.RawMessage
+		if i < len(raw.Items) {
+			fields = raw.Items[i]
+		}
+		errs = catalogPresent(errs, fmt.Sprintf("%s (%s)", f, it.Code), fields, catalogItemFields)
 		if it.TimeLimitWorkdays < 0 {
 			errs = append(errs, fmt.Errorf("%s (%s): time_limit_workdays %d is negative", f, it.Code, it.TimeLimitWorkdays))
 		}
@@ -141,6 +159,11 @@ func ParseCatalog(data []byte) (Catalog, error) {
 			if strings.TrimSpace(m.Name) == "" || m.Copies < 0 {
 				errs = append(errs, fmt.Errorf("%s (%s): materials[%d]: name is empty or copies negative", f, it.Code, k))
 			}
+			var mf map[string]json.RawMessage
+			if i < len(raw.Items) && k < len(raw.Materials[i]) {
+				mf = raw.Materials[i][k]
+			}
+			errs = catalogPresent(errs, fmt.Sprintf("%s (%s): materials[%d]", f, it.Code, k), mf, catalogMaterialFields)
 		}
 		if len(errs) > 20 {
 			errs = append(errs, errors.New("and more"))
@@ -151,6 +174,65 @@ func ParseCatalog(data []byte) (Catalog, error) {
 		return Catalog{}, err
 	}
 	return c, nil
+}
+
+// catalogItemFields and catalogMaterialFields are the fields UPLINK.md names for an item
+// and for one of its materials; true where null is allowed (a text with no text).
+var (
+	catalogItemFields = []catalogField{{"code", false}, {"name", false}, {"department", false},
+		{"category", false}, {"queue_category", false}, {"legal_basis", true}, {"conditions", true},
+		{"materials", false}, {"steps", true}, {"time_limit_workdays", false}, {"fee", false},
+		{"online_apply", false}, {"pickup_at_kiosk", false}}
+	catalogMaterialFields = []catalogField{{"name", false}, {"required", false}, {"copies", false}, {"note", false}}
+)
+
+type catalogField struct {
+	name     string
+	nullable bool
+}
+
+// catalogRaw is the catalogue's items and their materials as raw fields, to tell a
+// missing or null field from a zero one, which decoding into Catalog cannot.
+type catalogRaw struct {
+	Items     []map[string]json.RawMessage
+	Materials [][]map[string]json.RawMessage // per item, its materials
+}
+
+func (r *catalogRaw) UnmarshalJSON(b []byte) error {
+	var top struct {
+		Items []json.RawMessage `json:"items"`
+	}
+	if err := json.Unmarshal(b, &top); err != nil {
+		return err
+	}
+	r.Items = make([]map[string]json.RawMessage, len(top.Items))
+	r.Materials = make([][]map[string]json.RawMessage, len(top.Items))
+	for i, it := range top.Items {
+		if err := json.Unmarshal(it, &r.Items[i]); err != nil {
+			return err
+		}
+		if m, ok := r.Items[i]["materials"]; ok {
+			if err := json.Unmarshal(m, &r.Materials[i]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// catalogPresent adds an error to errs for each of want missing from fields (an object
+// decoded from null has none) or null where null is not allowed; where names the object.
+func catalogPresent(errs []error, where string, fields map[string]json.RawMessage, want []catalogField) []error {
+	for _, f := range want {
+		v, ok := fields[f.name]
+		switch {
+		case !ok:
+			errs = append(errs, fmt.Errorf("%s: %s is missing", where, f.name))
+		case !f.nullable && bytes.Equal(v, []byte("null")):
+			errs = append(errs, fmt.Errorf("%s: %s is null", where, f.name))
+		}
+	}
+	return errs
 }
 
 // Item returns the catalogue item with the given code.

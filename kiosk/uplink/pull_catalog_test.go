@@ -66,6 +66,27 @@ func TestPullCatalog(t *testing.T) {
 		{"no name", strings.Replace(pullGoodCatalog, "营业执照变更登记", "", 1), "name is empty"},
 		{"duplicate code", strings.Replace(pullGoodCatalog, "330100-002", "330100-001", 1), `"330100-001" is also items[0]'s`},
 		{"bad fee", strings.Replace(pullGoodCatalog, `"fee": 80`, `"fee": true`, 1), "fee"},
+		// Every field UPLINK.md names must be there, even where its zero value is legal.
+		{"no department", strings.Replace(pullGoodCatalog, `"department": "市场监管局", `, "", 1), "items[0] (330100-001): department is missing"},
+		{"misspelt department", strings.Replace(pullGoodCatalog, `"department": "市场监管局"`, `"Department": "市场监管局"`, 1), "items[0] (330100-001): department is missing"},
+		{"no category", strings.Replace(pullGoodCatalog, `"category": "不动产", `, "", 1), "items[1] (330100-002): category is missing"},
+		{"no queue_category", strings.Replace(pullGoodCatalog, `"queue_category": "E",`, "", 1), "items[0] (330100-001): queue_category is missing"},
+		{"no legal_basis", strings.Replace(pullGoodCatalog, `"legal_basis": "《市场主体登记管理条例》", `, "", 1), "legal_basis is missing"},
+		{"no conditions", strings.Replace(pullGoodCatalog, `"conditions": ["权利人", "证书遗失"], `, "", 1), "items[1] (330100-002): conditions is missing"},
+		{"no steps", strings.Replace(pullGoodCatalog, `"steps": ["申请", "受理", "审核", "发证"], `, "", 1), "items[0] (330100-001): steps is missing"},
+		{"no materials", strings.Replace(pullGoodCatalog, `"materials": [],`, "", 1), "items[1] (330100-002): materials is missing"},
+		{"null materials", strings.Replace(pullGoodCatalog, `"materials": [],`, `"materials": null,`, 1), "items[1] (330100-002): materials is null"},
+		{"no time limit", strings.Replace(pullGoodCatalog, `"time_limit_workdays": 5, `, "", 1), "items[1] (330100-002): time_limit_workdays is missing"},
+		{"null time limit", strings.Replace(pullGoodCatalog, `"time_limit_workdays": 5, `, `"time_limit_workdays": null, `, 1), "time_limit_workdays is null"},
+		{"no fee", strings.Replace(pullGoodCatalog, `"fee": 80, `, "", 1), "items[1] (330100-002): fee is missing"},
+		{"null fee", strings.Replace(pullGoodCatalog, `"fee": 80`, `"fee": null`, 1), "items[1] (330100-002): fee is null"},
+		{"no online_apply", strings.Replace(pullGoodCatalog, `"online_apply": false, `, "", 1), "items[1] (330100-002): online_apply is missing"},
+		{"no pickup_at_kiosk", strings.Replace(pullGoodCatalog, `, "pickup_at_kiosk": true`, "", 1), "items[0] (330100-001): pickup_at_kiosk is missing"},
+		{"no material required", strings.Replace(pullGoodCatalog, `"required": true, `, "", 1), "items[0] (330100-001): materials[0]: required is missing"},
+		{"no material copies", strings.Replace(pullGoodCatalog, `"copies": 1, `, "", 1), "materials[0]: copies is missing"},
+		{"no material note", strings.Replace(pullGoodCatalog, `, "note": ""`, "", 1), "materials[0]: note is missing"},
+		{"null material", strings.Replace(pullGoodCatalog, `[{"name": "变更登记申请书", "required": true, "copies": 1, "note": ""}]`, `[null]`, 1), "materials[0]: name is empty"},
+		{"null item", `{"version": "x", "items": [null]}`, "items[0] (): code is missing"},
 	}
 	r.clk.Advance(time.Hour)
 	for _, tc := range bad {
@@ -82,6 +103,22 @@ func TestPullCatalog(t *testing.T) {
 		if err != nil || c.Version != "2026.11.1" || age != time.Hour {
 			t.Errorf("%s: Catalog after refusal = %v, %v, %v; want the old one, 1h old", tc.name, c.Version, age, err)
 		}
+	}
+}
+
+// TestParseCatalogZeroes: zero values are legal where the contract allows them, and the
+// texts may be null; only a missing field is refused.
+func TestParseCatalogZeroes(t *testing.T) {
+	zero := strings.NewReplacer(`"department": "市场监管局"`, `"department": ""`, `"queue_category": "E"`, `"queue_category": ""`,
+		`"legal_basis": "《市场主体登记管理条例》"`, `"legal_basis": null`, `"conditions": "已登记的企业"`, `"conditions": ""`,
+		`"steps": ["申请", "受理", "审核", "发证"]`, `"steps": null`, `"time_limit_workdays": 3`, `"time_limit_workdays": 0`,
+		`"copies": 1`, `"copies": 0`, `"online_apply": true`, `"online_apply": false`, `"fee": 80`, `"fee": 0`).Replace(pullGoodCatalog)
+	c, err := ParseCatalog([]byte(zero))
+	if err != nil {
+		t.Fatalf("ParseCatalog(zero values) = %v", err)
+	}
+	if it := c.Items[0]; it.TimeLimitWorkdays != 0 || it.OnlineApply || it.Steps != nil || it.Materials[0].Copies != 0 || c.Items[1].Fee != "免费" {
+		t.Fatalf("ParseCatalog(zero values) = %+v", c)
 	}
 }
 

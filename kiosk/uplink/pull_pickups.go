@@ -268,7 +268,9 @@ func (p *Puller) Document(ctx context.Context, pickupID string) ([]byte, error) 
 }
 
 // MarkPrinted records that copies of the pickup were printed. The document stays until
-// the platform acknowledges the certificate.printed event (Acknowledged).
+// the platform acknowledges the certificate.printed event (Settled). Call it before the
+// event is appended to the outbox (or in the same transaction): an event the platform
+// settles for a pickup not yet marked printed deletes nothing.
 func (p *Puller) MarkPrinted(ctx context.Context, pickupID string, copies int) error {
 	if copies < 1 {
 		return fmt.Errorf("uplink: mark printed: %d copies", copies)
@@ -286,26 +288,57 @@ func (p *Puller) MarkPrinted(ctx context.Context, pickupID string, copies int) e
 	})
 }
 
-// Acknowledged is called by the sender once the platform accepted the certificate.printed
-// event of a pickup: the document and the holder's data are deleted, and a tombstone stays
-// until the platform stops listing the pickup, so it is never fetched or printed again.
-// A pickup that was not printed is left alone (an error).
-func (p *Puller) Acknowledged(ctx context.Context, pickupID string) error {
-	return p.c.DB.Write(ctx, func(tx *store.Tx) error {
-		res, err := tx.Exec(`UPDATE downlink_pickups SET state = 'done', document = NULL, id_hash = '', holder_masked = ''
-			WHERE pickup_id = ? AND state = 'printed'`, pickupID)
-		if err != nil {
-			return fmt.Errorf("uplink: acknowledged: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			var state string
-			if tx.QueryRow(`SELECT state FROM downlink_pickups WHERE pickup_id = ?`, pickupID).Scan(&state) == nil && state == "done" {
-				return nil // acknowledged twice: at least once delivery
-			}
-			return fmt.Errorf("uplink: acknowledged: pickup %s is not printed here: %w", pickupID, ErrNoPickup)
-		}
+// EventCertificatePrinted is the event (stream business) the kiosk appends once it printed
+// a pickup; its data holds pickup_id.
+const EventCertificatePrinted = "certificate.printed"
+
+// Settled is the Sender's Settled hook (SenderConfig.Settled): once the platform has the
+// certificate.printed event of a pickup (accepted or duplicate), the pickup is acknowledged
+// in the transaction that takes the event out of the outbox, so no crash leaves a printed
+// certificate's document behind after the platform has the event. Other events pass.
+// A pickup that is not printed here (expired, withdrawn, never marked) is logged and
+// passed over: the event is delivered all the same and must not hold its stream.
+func (p *Puller) Settled(tx *store.Tx, typ string, data json.RawMessage) error {
+	if typ != EventCertificatePrinted {
 		return nil
-	})
+	}
+	var d struct {
+		PickupID string `json:"pickup_id"`
+	}
+	if err := json.Unmarshal(data, &d); err != nil || d.PickupID == "" {
+		p.log.Warn("uplink: a certificate.printed event without a pickup_id was delivered; nothing to delete")
+		return nil
+	}
+	err := pullAcknowledge(tx, d.PickupID)
+	if errors.Is(err, ErrNoPickup) {
+		p.log.Warn("uplink: certificate.printed delivered for a pickup not printed here", "pickup_id", d.PickupID)
+		return nil
+	}
+	return err
+}
+
+// Acknowledged records that the platform has the certificate.printed event of a pickup
+// (the Sender does it through Settled): the document and the holder's data are deleted,
+// and a tombstone stays until the platform stops listing the pickup, so it is never
+// fetched or printed again. A pickup that was not printed is left alone (an error).
+func (p *Puller) Acknowledged(ctx context.Context, pickupID string) error {
+	return p.c.DB.Write(ctx, func(tx *store.Tx) error { return pullAcknowledge(tx, pickupID) })
+}
+
+func pullAcknowledge(tx *store.Tx, pickupID string) error {
+	res, err := tx.Exec(`UPDATE downlink_pickups SET state = 'done', document = NULL, id_hash = '', holder_masked = ''
+		WHERE pickup_id = ? AND state = 'printed'`, pickupID)
+	if err != nil {
+		return fmt.Errorf("uplink: acknowledged: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		var state string
+		if tx.QueryRow(`SELECT state FROM downlink_pickups WHERE pickup_id = ?`, pickupID).Scan(&state) == nil && state == "done" {
+			return nil // acknowledged twice: at least once delivery
+		}
+		return fmt.Errorf("uplink: acknowledged: pickup %s is not printed here: %w", pickupID, ErrNoPickup)
+	}
+	return nil
 }
 
 // Expire deletes every pickup past its expires_at, document and tombstone alike, and

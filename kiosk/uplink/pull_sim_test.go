@@ -155,6 +155,12 @@ func TestPullSimLiveCalls(t *testing.T) {
 	if _, err := r.p.Progress(ctx, ProgressQuery{CaseNo: a.Cases[0].CaseNo}); !errors.Is(err, ErrOffline) || time.Since(start) > LiveTimeout+500*time.Millisecond {
 		t.Fatalf("Progress against a hanging platformsim = %v after %v", err, time.Since(start))
 	}
+	// An answer of the wrong shape ({"ok": true}) is a failed attempt, not "no cases".
+	sim.SetFaults(platformsim.Faults{WrongShape: true})
+	start = time.Now()
+	if b, err := r.p.Progress(ctx, ProgressQuery{IDNumber: platformsim.DemoPeople[0].IDNumber}); !errors.Is(err, ErrOffline) || time.Since(start) > LiveTimeout {
+		t.Fatalf("Progress against a wrong-shape platformsim = %+v, %v after %v; want ErrOffline", b, err, time.Since(start))
+	}
 	sim.SetFaults(platformsim.Faults{})
 	if leaks := r.logs.Leaks(); len(leaks) > 0 {
 		t.Fatalf("ID numbers in the logs: %d", len(leaks))

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -309,6 +310,17 @@ func TestPullBackoff(t *testing.T) {
 	}
 	if d := pullBackoff(time.Second, 1, &RetryError{After: time.Hour}); d != time.Hour {
 		t.Errorf("pullBackoff with Retry-After 1h = %v", d)
+	}
+	// PullAll joins one error per resource; the longest Retry-After wins wherever it is.
+	busy := func(d time.Duration) error { return &RetryError{Status: 503, After: d, Err: errors.New("busy")} }
+	for _, err := range []error{
+		errors.Join(busy(time.Minute), busy(time.Hour), errors.New("x")),
+		errors.Join(busy(time.Minute), errors.Join(errors.New("x"), fmt.Errorf("pull: %w", busy(time.Hour)))),
+		fmt.Errorf("round: %w and %w", busy(2*time.Minute), busy(time.Hour)),
+	} {
+		if d := pullBackoff(time.Second, 1, err); d != time.Hour {
+			t.Errorf("pullBackoff(1s, 1, %v) = %v; want the longest Retry-After, 1h", err, d)
+		}
 	}
 }
 

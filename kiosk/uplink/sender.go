@@ -76,6 +76,14 @@ type SenderConfig struct {
 	// It may do I/O; it runs on the stream's goroutine.
 	Hold func(ctx context.Context, typ string, data json.RawMessage) bool
 
+	// Settled, if set, is called for each event the platform answered accepted or
+	// duplicate, inside the transaction that takes it out of the outbox, so that what
+	// follows from the platform having the event commits with its removal, or not at all.
+	// An error rolls the whole answer back: the batch is sent again and comes back
+	// duplicate. kioskd deletes a printed pickup's document with it (Puller.Settled). It
+	// must not open a transaction of its own.
+	Settled func(tx *store.Tx, typ string, data json.RawMessage) error
+
 	// Rand returns a value in [0, 1) for the backoff jitter; default math/rand/v2.
 	Rand func() float64
 }
@@ -149,6 +157,7 @@ type Sender struct {
 	tokenSet bool
 	authGen  int           // bumped by Resume and SetToken
 	unauth   bool          // a 401/403 stopped all streams
+	refusals int           // 401/403s taken as stopping the streams, for TokenAccepted
 	resume   chan struct{} // closed when unauth ends
 	diskLow  bool
 	diskSeen bool
@@ -431,10 +440,10 @@ func (s *Sender) sendPost(ctx context.Context, batch []sendEvent) ([]sendResult,
 }
 
 // sendSettle applies an answer in one transaction: accepted and duplicate events leave the
-// outbox, rejected ones move to the dead letters. It runs to the end even when ctx is being
-// cancelled (an answer received is worth recording); a crash before the commit only means the
-// batch is sent again and answered "duplicate". fromPlatform marks a real answer, which also
-// records the stream's last success.
+// outbox (and go through Settled), rejected ones move to the dead letters. It runs to the
+// end even when ctx is being cancelled (an answer received is worth recording); a crash
+// before the commit only means the batch is sent again and answered "duplicate".
+// fromPlatform marks a real answer, which also records the stream's last success.
 func (s *Sender) sendSettle(ctx context.Context, stream string, batch []sendEvent, results []sendResult, fromPlatform bool) error {
 	now := s.cfg.Clock.Now()
 	err := s.cfg.DB.Write(context.WithoutCancel(ctx), func(tx *store.Tx) error {
@@ -457,6 +466,11 @@ func (s *Sender) sendSettle(ctx context.Context, stream string, batch []sendEven
 			}
 			if _, err := del.Exec(e.stream, e.seq, e.id); err != nil {
 				return err
+			}
+			if r.Status != "rejected" && fromPlatform && s.cfg.Settled != nil {
+				if err := s.cfg.Settled(tx, e.typ, e.data); err != nil {
+					return fmt.Errorf("after %s %s: %w", e.typ, e.id, err)
+				}
 			}
 		}
 		if !fromPlatform {

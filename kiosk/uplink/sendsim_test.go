@@ -28,6 +28,9 @@ type simRig struct {
 	client *Client
 	mu     sync.Mutex
 	reqAt  []time.Time // fake clock at each request to the events endpoint
+	// intercept, if set, sees each request first and may answer it itself (true), e.g. by
+	// calling the platform's handler h and holding its answer.
+	intercept func(w http.ResponseWriter, req *http.Request, h http.Handler) bool
 }
 
 func newSimRig(t testing.TB) *simRig {
@@ -43,7 +46,11 @@ func newSimRig(t testing.TB) *simRig {
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r.mu.Lock()
 		r.reqAt = append(r.reqAt, fc.Now())
+		intercept := r.intercept
 		r.mu.Unlock()
+		if intercept != nil && intercept(w, req, h) {
+			return
+		}
 		h.ServeHTTP(w, req)
 	}))
 	t.Cleanup(r.srv.Close)
@@ -185,7 +192,12 @@ func TestSimUnauthorizedAndResume(t *testing.T) {
 		t.Errorf("outbox = %d while unauthorized; want 150 kept", n)
 	}
 	r.sim.SetFaults(platformsim.Faults{})
-	s.sender.Resume()
+	if !s.sender.Resume() {
+		t.Error("Resume = false; want true: sending had stopped")
+	}
+	if s.sender.Resume() {
+		t.Error("a second Resume = true; want false: sending had not stopped")
+	}
 	sendEventually(t, 20*time.Second, "outbox empty", func() bool { return r.outbox(t) == 0 })
 	r.checkExactlyOnce(t, created, false)
 }

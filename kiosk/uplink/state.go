@@ -24,8 +24,9 @@ const (
 // Status is the uplink's state for the dashboard, metrics and health.
 //
 // Overall and Code follow these rules, first match wins:
-//   - offline, uplink.unauthorized: the platform refused the token; nothing is sent until the
-//     token changes or a technician resumes (health down);
+//   - offline, uplink.unauthorized: the platform refused the token; nothing is sent until a
+//     pull (or any request) with the same token succeeds, the token changes or a technician
+//     resumes (health down);
 //   - offline, uplink.offline: there is a backlog and every stream holding part of it is
 //     down: its last OfflineAfter attempts failed, or it has never succeeded and its last
 //     attempt failed (health down);
@@ -199,7 +200,7 @@ func sendAssess(st *Status, offlineAfter int, staleAfter time.Duration) {
 	switch {
 	case st.Unauthorized:
 		st.Overall, st.Code = StateOffline, "uplink.unauthorized"
-		st.Message = "the platform refused this node's token: sending stopped, nothing is lost; re-enrol or resume"
+		st.Message = "the platform refused this node's token: sending stopped, nothing is lost; it resumes by itself once a pull with the token succeeds, or now with kioskctl uplink resume (re-enrol if the token was revoked)"
 	case withBacklog > 0 && down == withBacklog:
 		st.Overall, st.Code = StateOffline, "uplink.offline"
 		st.Message = fmt.Sprintf("platform unreachable: %d events waiting, oldest %s", st.Backlog, oldest.Round(time.Second))
@@ -296,23 +297,56 @@ func sendB2i(v bool) int {
 	return 0
 }
 
-// Authorization: a 401/403 stops every stream until the token changes or Resume.
+// Authorization: a 401/403 stops every stream until the token changes, a request with the
+// refused token succeeds (TokenAccepted), or a technician resumes (Resume).
 
-// Resume lets the streams send again after the platform refused the token.
-func (s *Sender) Resume() {
+// Resume lets the streams send again after the platform refused the token (a technician's
+// POST /api/uplink/resume, kioskctl uplink resume). It reports whether sending had stopped.
+// If the platform still refuses the token, the next batch stops sending again.
+func (s *Sender) Resume() bool {
+	return s.resumeIf(nil, "resumed")
+}
+
+// TokenAccepted is the Client's Accepted hook: a request made with the token the platform
+// refused, and answered 2xx or 304, ends the refusal, so that a 401 from a proxy or an auth
+// blip does not stop every stream until a restart while the pulls go on with the same token.
+// Only a request that started after the refusal counts: one already in flight when the 401
+// came (or when another refusal came meanwhile) proves nothing about the token now.
+func (s *Sender) TokenAccepted(token string) (answered func()) {
 	s.mu.Lock()
-	s.authGen++
+	refusals := s.refusals
+	s.mu.Unlock()
+	return func() {
+		s.resumeIf(func() bool {
+			return s.refusals == refusals && token == s.tokenLocked()
+		}, "resumed: a request with the same token succeeded")
+	}
+}
+
+// resumeIf ends the refusal, if there is one and ok says so (ok is called with s.mu held;
+// nil: unconditionally, which also makes refusals still on their way stale). It reports
+// whether sending had stopped and now resumes.
+func (s *Sender) resumeIf(ok func() bool, why string) bool {
+	s.mu.Lock()
 	was := s.unauth
-	if s.unauth {
+	if was && ok != nil && !ok() {
+		s.mu.Unlock()
+		return false
+	}
+	if ok == nil || was {
+		s.authGen++ // a refusal of a request sent before now is stale
+	}
+	if was {
 		s.unauth = false
 		close(s.resume)
 		s.resume = make(chan struct{})
 	}
 	s.mu.Unlock()
 	if was {
-		s.cfg.Log.Info("uplink: sending resumed")
+		s.cfg.Log.Info("uplink: sending "+why, "component", "uplink")
 		s.reportNow()
 	}
+	return was
 }
 
 // SetToken replaces the bearer token (after re-enrolment) and resumes sending.
@@ -323,15 +357,21 @@ func (s *Sender) SetToken(token string) {
 	s.Resume()
 }
 
+// tokenLocked is the token in use (called with s.mu held).
+func (s *Sender) tokenLocked() string {
+	if s.tokenSet {
+		return s.token
+	}
+	return s.cfg.Client.Token
+}
+
 // client is a copy of the configured client with the current token, so SetToken never races
 // a request in flight.
 func (s *Sender) client() (*Client, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := *s.cfg.Client
-	if s.tokenSet {
-		c.Token = s.token
-	}
+	c.Token = s.tokenLocked()
 	return &c, s.authGen
 }
 
@@ -343,10 +383,11 @@ func (s *Sender) setUnauthorized(gen int, log *slog.Logger) {
 	was := s.unauth
 	if !stale {
 		s.unauth = true
+		s.refusals++
 	}
 	s.mu.Unlock()
 	if !stale && !was {
-		log.Error("uplink: the platform refused this node's token; sending stopped until the token changes or a technician resumes")
+		log.Error("uplink: the platform refused this node's token; sending stopped until a request with it succeeds, the token changes or a technician resumes (kioskctl uplink resume)")
 		s.reportNow()
 	}
 }
