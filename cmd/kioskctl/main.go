@@ -16,11 +16,12 @@ devices (talk to the device directly; stop kioskd first if it holds the port):
   idcard sam --port PATH [--baud N] [--json]
         SAM status and SAM id of the reader
 
-  printer status --port PATH | --tcp HOST:PORT | --file /dev/usb/lpN [--json]
+  printer status --port PATH [--baud 115200] | --tcp HOST:PORT | --file /dev/usb/lpN [--json]
         the printer's state (paper, cover, online); exit 1 when it cannot print
-  printer test   ...same target flags... [--paper 58|80] [--json]
+  printer test   ...same target flags... [--paper 58|80 | --profile ID] [--json]
         print a test ticket (Chinese text, number A001, QR code HALLKIOSK-TEST)
-  scanner listen --port PATH [--baud 9600] [--count N] [--json]
+  scanner listen --port PATH [--baud 9600] [--count N] [--timeout D] [--suffix cr|lf|crlf|none]
+                 [--strip-aim] [--max-len N] [--json]
         print scanned codes, one a line
 
 running kioskd:

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"time"
 
 	"github.com/hallkiosk/hallkiosk/devices"
@@ -31,6 +32,7 @@ func scannerCmd(args []string) error {
 	timeout := fs.Duration("timeout", 0, "give up after this long (0: no limit)")
 	stripAIM := fs.Bool("strip-aim", false, "the scanner sends AIM symbology prefixes (]Q1...): strip and report them")
 	maxLen := fs.Int("max-len", barcode.DefaultMaxLen, "longest accepted code in bytes")
+	suffix := fs.String("suffix", string(barcode.DefaultSuffix), "what the scanner sends after a code: cr, lf, crlf or none (codes then end at the pause)")
 	asJSON := fs.Bool("json", false, `print one JSON object a line: {"text":...,"symbology":...}`)
 	if err := fs.Parse(args[1:]); err != nil {
 		return usageError{err.Error()}
@@ -42,6 +44,8 @@ func scannerCmd(args []string) error {
 		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	case *count < 0 || *timeout < 0 || *maxLen <= 0:
 		return usageError{"--count and --timeout must not be negative, --max-len must be positive"}
+	case !slices.Contains(barcode.Suffixes, barcode.Suffix(*suffix)):
+		return usageError{fmt.Sprintf("--suffix %q: use cr, lf, crlf or none", *suffix)}
 	}
 	p, err := devices.OpenSerial(devices.SerialConfig{Path: *port, Baud: *baud, ReadTimeout: 100 * time.Millisecond})
 	if err != nil {
@@ -60,7 +64,7 @@ func scannerCmd(args []string) error {
 	fmt.Fprintln(os.Stderr, "scan codes now (Ctrl-C to stop)...")
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetEscapeHTML(false)
-	f := barcode.Framer{MaxLen: *maxLen, StripAIM: *stripAIM}
+	f := barcode.Framer{MaxLen: *maxLen, Suffix: barcode.Suffix(*suffix), StripAIM: *stripAIM}
 	buf := make([]byte, 1024)
 	got := 0
 	for ctx.Err() == nil {
