@@ -30,6 +30,26 @@ func platformStats(t *testing.T, base, node string) simStats {
 	return s
 }
 
+// waitQueueAccepted waits up to 20 s until the platform has accepted n queue events of
+// e2e-node, none of them duplicate or out of order.
+func waitQueueAccepted(t *testing.T, pbase string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		st := platformStats(t, pbase, "e2e-node").Streams["queue"]
+		if st.Accepted == n {
+			if st.Duplicate != 0 || st.OutOfOrder != 0 {
+				t.Errorf("queue stream at the platform: %+v; want %d accepted, nothing duplicate or out of order", st, n)
+			}
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("platform has %+v of the %d queue events after 20 s", st, n)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 // TestKioskdEnrolAndDrain: a node that is not enrolled keeps its events in the outbox;
 // `kioskctl enrol` against a separately started platformsim enrols it, and the backlog
 // reaches the platform exactly once, in order.
@@ -66,20 +86,7 @@ func TestKioskdEnrolAndDrain(t *testing.T) {
 	if out, errOut, c := run(t, "kioskctl", "enrol", "--admin", "http://"+admin, "--platform", pbase, "--code", strings.TrimSpace(string(code))); c != 0 {
 		t.Fatalf("kioskctl enrol: exit %d: %s %s", c, out, errOut)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		st := platformStats(t, pbase, "e2e-node").Streams["queue"]
-		if st.Accepted == 5 {
-			if st.Duplicate != 0 || st.OutOfOrder != 0 {
-				t.Errorf("queue stream at the platform: %+v; want 5 accepted, nothing duplicate or out of order", st)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("platform has %+v of the 5 ticket.issued events after 20 s", st)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitQueueAccepted(t, pbase, 5)
 	up, _, c := run(t, "kioskctl", "uplink", "--admin", "http://"+admin)
 	if c != 0 || !strings.Contains(up, pbase) {
 		t.Errorf("kioskctl uplink: exit %d: %q", c, up)
@@ -193,20 +200,7 @@ func TestKioskctlUplinkResume(t *testing.T) {
 	if out, errOut, c := run(t, "kioskctl", "uplink", "resume", "--admin", "http://"+admin); c != 0 || !strings.Contains(out, "sending resumed") {
 		t.Fatalf("kioskctl uplink resume: exit %d: %q %q", c, out, errOut)
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		st := platformStats(t, pbase, "e2e-node").Streams["queue"]
-		if st.Accepted == 3 {
-			if st.Duplicate != 0 || st.OutOfOrder != 0 {
-				t.Errorf("queue stream at the platform: %+v; want 3 accepted, nothing duplicate or out of order", st)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("platform has %+v of the 3 tickets 20 s after kioskctl uplink resume", st)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitQueueAccepted(t, pbase, 3)
 	for deadline := time.Now().Add(10 * time.Second); ; { // health is reported every 15 s; /api/uplink is now
 		var up struct {
 			State struct {
