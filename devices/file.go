@@ -96,7 +96,11 @@ type deadlineWriter interface {
 func writeWithin(w deadlineWriter, b []byte, idle time.Duration) (int, error) {
 	off, last := 0, time.Now()
 	for {
-		if err := w.SetWriteDeadline(time.Now().Add(min(idle, 50*time.Millisecond))); err != nil {
+		if err := w.SetWriteDeadline(time.Now().Add(min(idle, 50*time.Millisecond))); errors.Is(err, os.ErrNoDeadline) {
+			// Not a file the runtime can wait on (a regular file, /dev/null): its writes do
+			// not block, so a plain write is safe.
+			return w.Write(b)
+		} else if err != nil {
 			return off, err
 		}
 		n, err := w.Write(b[off:])

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -237,5 +239,27 @@ func waitReadable(t *testing.T, path string) {
 	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
 	if n, err := unix.Poll(fds, 2000); n != 1 || err != nil {
 		t.Fatalf("no input on %s within 2 s: %v", path, err)
+	}
+}
+
+// TestFileWriteToPlainFiles: --file also takes a regular file or /dev/null (a dump of the
+// job), whose writes the runtime cannot put a deadline on.
+func TestFileWriteToPlainFiles(t *testing.T) {
+	dump := filepath.Join(t.TempDir(), "job.bin")
+	if err := os.WriteFile(dump, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{dump, os.DevNull} {
+		p, err := devices.OpenFile(path, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, err := p.Write([]byte("\x1b@hello\n")); err != nil || n != 8 {
+			t.Errorf("Write to %s = %d, %v; want 8, nil", path, n, err)
+		}
+		p.Close()
+	}
+	if b, _ := os.ReadFile(dump); string(b) != "\x1b@hello\n" {
+		t.Errorf("dump holds %q", b)
 	}
 }

@@ -47,7 +47,10 @@ func (n *node) deviceSpecs(ctx context.Context) ([]devices.Spec, []web.MetricsFu
 		case p.Driver == "idcard":
 			cfg := idcard.Config{Name: d.Name, Port: d.Port, Baud: p.Transport.Baud,
 				ReadTimeout: p.Transport.ReadTimeout.Std(), PollInterval: p.Timing.PollInterval.Std(),
-				CommandTimeout: p.Timing.CommandTimeout.Std(), ReadFingerprint: p.Quirks.ReadFingerprint, MaxRFFrame: p.Quirks.MaxRFFrame}
+				// At least what the longest answer takes on the wire at this baud rate: a
+				// profile's timeout may be meant for a faster link than an override gives.
+				CommandTimeout:  max(p.Timing.CommandTimeout.Std(), idcard.CommandTimeoutFor(p.Transport.Baud, p.Quirks.ReadFingerprint)),
+				ReadFingerprint: p.Quirks.ReadFingerprint, MaxRFFrame: p.Quirks.MaxRFFrame}
 			r := idcard.NewReader(cfg, idcard.Opener(opener(p, d.Port)), n.health, n.log, n.clock)
 			if d.IsEnabled() {
 				n.readers = append(n.readers, d.Name)

@@ -51,10 +51,12 @@
 //
 // DEVICES.md names no command that clears a printer's receive buffer, so none is sent
 // after a failed job: the printer keeps what it was sent and prints it once the fault
-// clears (paper loaded, cover closed). A job cut off by a write timeout leaves the
-// printer inside a command, which swallows the start of the next job. Its late GS r 1
-// answer is expected: the next job first sends a GS r 1 of its own and reads every answer
-// up to it, so an old answer cannot confirm a new job.
+// clears (paper loaded, cover closed). A job given up while its GS r 1 was unanswered
+// leaves that answer to come late: the next job first sends a GS r 1 of its own and reads
+// every answer up to it, so an old answer cannot confirm a new job. A job cut off by a
+// write timeout sent no GS r 1, but it may leave the printer inside a command, which
+// swallows the start of the next job while that job is still confirmed by its own GS r 1:
+// a risk this driver cannot see (the port is dropped, which resets nothing in the printer).
 //
 // # Errata and unverified points
 //

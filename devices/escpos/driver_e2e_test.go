@@ -40,6 +40,7 @@ type rigConfig struct {
 	run        bool          // run the driver's poll loop
 	jobTimeout time.Duration // 0: the driver's default
 	buffer     int           // the simulator's receive buffer; 0: its default
+	baud       int           // the pty's pace; 0: 115200
 }
 
 func newRig(t *testing.T, rc rigConfig) *printerRig {
@@ -47,7 +48,11 @@ func newRig(t *testing.T, rc rigConfig) *printerRig {
 	transport := rc.transport
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out")
-	cfg := escpossim.Config{Out: out, Paper: escpos.Paper80, Baud: 115200, Buffer: rc.buffer, Log: logs.Logger()}
+	baud := rc.baud
+	if baud == 0 {
+		baud = 115200
+	}
+	cfg := escpossim.Config{Out: out, Paper: escpos.Paper80, Baud: baud, Buffer: rc.buffer, Log: logs.Logger()}
 	if transport == "pty" {
 		cfg.Link = filepath.Join(dir, "printer")
 	} else {
@@ -59,7 +64,7 @@ func newRig(t *testing.T, rc rigConfig) *printerRig {
 	}
 	open := func() (devices.Port, error) {
 		if transport == "pty" {
-			return devices.OpenSerial(devices.SerialConfig{Path: cfg.Link, Baud: 115200})
+			return devices.OpenSerial(devices.SerialConfig{Path: cfg.Link, Baud: baud})
 		}
 		return devices.OpenTCP(sim.Addr(), 0, 2*time.Second)
 	}

@@ -110,7 +110,10 @@ func (p *Printer) awaitBarrierLocked(ctx context.Context, deadline time.Time) (b
 		switch {
 		case answered && polled.IsZero():
 			return ans, nil
-		case !polled.IsZero() && now.Sub(polled) > p.cfg.StatusTimeout:
+		// Until the job is answered, a poll waits in the link's output behind the rest of
+		// the job (seconds for a big logo or a slow line): only the job's deadline bounds
+		// it. Once the job is answered the link is clear, and a poll has StatusTimeout.
+		case !polled.IsZero() && answered && now.Sub(polled) > p.cfg.StatusTimeout:
 			p.dropLocked()
 			p.report(Status{}, ErrNoAnswer)
 			if answered {
@@ -141,6 +144,9 @@ func (p *Printer) awaitBarrierLocked(ctx context.Context, deadline time.Time) (b
 			switch {
 			case isBarrierAnswer(b) && !answered:
 				ans, answered = b, true
+				if !polled.IsZero() {
+					polled = time.Now() // the link is clear now: the poll's time starts here
+				}
 			case isStatusAnswer(b) && !polled.IsZero():
 				raw[got] = b
 				got++

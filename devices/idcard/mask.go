@@ -10,7 +10,8 @@ import (
 )
 
 // Every way a Card can be printed is masked, whether it is passed as a value or a pointer,
-// alone or inside an event, a slice or another struct: the methods below have value
+// alone or inside an event, a slice or another struct's exported field (fmt does not call
+// the methods of unexported fields: keep a Card there out of logs): the methods below have value
 // receivers, so a Card value has them as well as a *Card, and fmt and encoding/json find
 // them on nested fields. slog's text handler prints nested values with fmt and its JSON
 // handler with encoding/json, so Format and MarshalJSON cover those paths too.

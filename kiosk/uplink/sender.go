@@ -79,9 +79,10 @@ type SenderConfig struct {
 	// Settled, if set, is called for each event the platform answered accepted or
 	// duplicate, inside the transaction that takes it out of the outbox, so that what
 	// follows from the platform having the event commits with its removal, or not at all.
-	// An error rolls the whole answer back: the batch is sent again and comes back
-	// duplicate. kioskd deletes a printed pickup's document with it (Puller.Settled). It
-	// must not open a transaction of its own.
+	// An error undoes what the hook wrote (a savepoint) and is logged; the event settles
+	// anyway, so an error that would recur cannot hold the stream. kioskd deletes a
+	// printed pickup's document with it (Puller.Settled). It must not open a transaction
+	// of its own.
 	Settled func(tx *store.Tx, typ string, data json.RawMessage) error
 
 	// Rand returns a value in [0, 1) for the backoff jitter; default math/rand/v2.
@@ -155,13 +156,16 @@ type Sender struct {
 	mu       sync.Mutex
 	token    string
 	tokenSet bool
-	authGen  int           // bumped by Resume and SetToken
-	unauth   bool          // a 401/403 stopped all streams
-	refusals int           // 401/403s taken as stopping the streams, for TokenAccepted
-	resume   chan struct{} // closed when unauth ends
-	diskLow  bool
-	diskSeen bool
-	streams  map[string]*sendStream
+	authGen  int  // bumped by Resume and SetToken
+	unauth   bool // a 401/403 stopped all streams
+	refusals int  // 401/403s taken as stopping the streams, for TokenAccepted
+	// autoResumed: sending resumed by itself (TokenAccepted) since the last manual resume;
+	// autoOff: it was refused again after that, so it no longer resumes by itself.
+	autoResumed, autoOff bool
+	resume               chan struct{} // closed when unauth ends
+	diskLow              bool
+	diskSeen             bool
+	streams              map[string]*sendStream
 }
 
 // sendStream is the in-memory state of one stream's loop, guarded by Sender.mu.
@@ -222,6 +226,24 @@ func (s *Sender) Notify() {
 		default:
 		}
 	}
+}
+
+// settled runs the Settled hook for e under a savepoint. A hook that fails is undone and
+// logged, and the event settles anyway: the platform has it, and an error that would come
+// back on every resend must not hold the stream (a printed pickup's document then stays
+// until it expires). Only an error of the savepoint itself fails the settle.
+func (s *Sender) settled(tx *store.Tx, e sendEvent) error {
+	if _, err := tx.Exec(`SAVEPOINT settled`); err != nil {
+		return err
+	}
+	if err := s.cfg.Settled(tx, e.typ, e.data); err != nil {
+		s.cfg.Log.Error("uplink: after the platform took an event", "component", "uplink", "type", e.typ, "id", e.id, "err", err)
+		if _, err := tx.Exec(`ROLLBACK TO settled`); err != nil {
+			return err
+		}
+	}
+	_, err := tx.Exec(`RELEASE settled`)
+	return err
 }
 
 // sendEvent is one outbox row and its wire encoding.
@@ -468,8 +490,8 @@ func (s *Sender) sendSettle(ctx context.Context, stream string, batch []sendEven
 				return err
 			}
 			if r.Status != "rejected" && fromPlatform && s.cfg.Settled != nil {
-				if err := s.cfg.Settled(tx, e.typ, e.data); err != nil {
-					return fmt.Errorf("after %s %s: %w", e.typ, e.id, err)
+				if err := s.settled(tx, e); err != nil {
+					return err
 				}
 			}
 		}

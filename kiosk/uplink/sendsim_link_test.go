@@ -7,10 +7,12 @@ package uplink
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -271,4 +273,79 @@ func TestSettledIgnoresOtherEvents(t *testing.T) {
 	if d, _ := s.sender.ListDead(ctx); len(d) != 0 {
 		t.Errorf("dead letters: %+v", d)
 	}
+}
+
+// TestSettledErrorDoesNotHoldTheStream: a Settled hook that fails every time has its
+// writes undone and is logged, and the events still settle and the stream goes on.
+func TestSettledErrorDoesNotHoldTheStream(t *testing.T) {
+	r := newSimRig(t)
+	sendAdd(t, r.db, StreamBusiness, "evaluation.submitted", 3, nil)
+	var calls atomic.Int32
+	failing := func(tx *store.Tx, typ string, data json.RawMessage) error {
+		calls.Add(1)
+		if _, err := tx.Exec(`INSERT INTO meta(key, value) VALUES('settled-half-done', 'x')`); err != nil {
+			return err
+		}
+		return errors.New("disk says no")
+	}
+	s := r.sender(t, SenderConfig{Streams: []string{StreamBusiness}, Settled: failing})
+	sendPump(t, r.clock, 100*time.Millisecond)
+	s.start(t)
+	sendEventually(t, 20*time.Second, "outbox empty", func() bool { return r.outbox(t) == 0 })
+	if n := calls.Load(); n != 3 {
+		t.Errorf("Settled called %d times; want once per event, 3", n)
+	}
+	if n := sendCount(t, r.db, `SELECT COUNT(*) FROM meta WHERE key = 'settled-half-done'`); n != 0 {
+		t.Errorf("the failed hook's write was kept (%d rows)", n)
+	}
+}
+
+// TestSimRefusedOnlyForEventsStopsResumingByItself: a platform (or a proxy) that takes the
+// token for pulls but refuses it for events would make sending resume and stop at every
+// pull. After one automatic resume that is refused again, sending waits for a technician.
+func TestSimRefusedOnlyForEventsStopsResumingByItself(t *testing.T) {
+	r := newSimRig(t)
+	var refuse atomic.Bool
+	refuse.Store(true)
+	r.mu.Lock()
+	r.intercept = func(w http.ResponseWriter, req *http.Request, h http.Handler) bool {
+		if refuse.Load() && req.Method == http.MethodPost && strings.HasSuffix(req.URL.Path, "/events") {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusForbidden)
+			w.Write([]byte(`{"error": {"code": "forbidden", "message": "events refused"}}`))
+			return true
+		}
+		return false
+	}
+	r.mu.Unlock()
+	sendAdd(t, r.db, StreamQueue, "ticket.issued", 5, nil)
+	s := r.sender(t, SenderConfig{Streams: []string{StreamQueue}})
+	r.client.Accepted = s.sender.TokenAccepted
+	p := r.puller(t)
+	ctx := context.Background()
+	sendPump(t, r.clock, 100*time.Millisecond)
+	s.start(t)
+	sendEventually(t, 10*time.Second, "unauthorized", func() bool { return simUnauthorized(s.sender) })
+
+	before := simResumes(s.sender)
+	if _, err := p.PullCatalog(ctx); err != nil { // resumes by itself once...
+		t.Fatal(err)
+	}
+	sendEventually(t, 10*time.Second, "refused again", func() bool {
+		return simResumes(s.sender) > before && simUnauthorized(s.sender)
+	})
+	after := simResumes(s.sender)
+	for range 3 { // ...but not again
+		if _, err := p.PullCatalog(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := simResumes(s.sender); n != after || !simUnauthorized(s.sender) {
+		t.Fatalf("after a second refusal, pulls resumed sending %d more times; want none", n-after)
+	}
+	refuse.Store(false)
+	if !s.sender.Resume() {
+		t.Fatal("Resume = false; want true (sending had stopped)")
+	}
+	sendEventually(t, 20*time.Second, "outbox empty after the technician's resume", func() bool { return r.outbox(t) == 0 })
 }

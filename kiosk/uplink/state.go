@@ -304,6 +304,9 @@ func sendB2i(v bool) int {
 // POST /api/uplink/resume, kioskctl uplink resume). It reports whether sending had stopped.
 // If the platform still refuses the token, the next batch stops sending again.
 func (s *Sender) Resume() bool {
+	s.mu.Lock()
+	s.autoResumed, s.autoOff = false, false
+	s.mu.Unlock()
 	return s.resumeIf(nil, "resumed")
 }
 
@@ -318,7 +321,9 @@ func (s *Sender) TokenAccepted(token string) (answered func()) {
 	s.mu.Unlock()
 	return func() {
 		s.resumeIf(func() bool {
-			return s.refusals == refusals && token == s.tokenLocked()
+			ok := !s.autoOff && s.refusals == refusals && token == s.tokenLocked()
+			s.autoResumed = s.autoResumed || ok
+			return ok
 		}, "resumed: a request with the same token succeeded")
 	}
 }
@@ -381,12 +386,21 @@ func (s *Sender) setUnauthorized(gen int, log *slog.Logger) {
 	s.mu.Lock()
 	stale := gen != s.authGen
 	was := s.unauth
+	// Refused again after resuming by itself: the token works for pulls but not for events
+	// (a proxy that refuses only the POST, say). Resuming by itself would flap at every
+	// pull; from now on a technician decides.
+	off := !stale && !was && s.autoResumed && !s.autoOff
 	if !stale {
 		s.unauth = true
 		s.refusals++
+		s.autoOff = s.autoOff || s.autoResumed
 	}
 	s.mu.Unlock()
-	if !stale && !was {
+	switch {
+	case off:
+		log.Error("uplink: the platform refused this node's token again after sending resumed by itself; sending stopped until the token changes or a technician resumes (kioskctl uplink resume)")
+		s.reportNow()
+	case !stale && !was:
 		log.Error("uplink: the platform refused this node's token; sending stopped until a request with it succeeds, the token changes or a technician resumes (kioskctl uplink resume)")
 		s.reportNow()
 	}
