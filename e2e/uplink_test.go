@@ -50,16 +50,24 @@ func waitQueueAccepted(t *testing.T, pbase string, n int) {
 	}
 }
 
+// startPlatform runs platformsim on its own for hall e2e-hall, with a one-time enrolment
+// code in codeFile, and waits until it answers.
+func startPlatform(t *testing.T, dir string) (p *proc, pbase, codeFile string) {
+	t.Helper()
+	paddr := freePort(t)
+	pbase = "http://" + paddr
+	codeFile = filepath.Join(dir, "code")
+	p = start(t, "platformsim", "-listen", paddr, "-db", filepath.Join(dir, "platform.db"), "-enrol-code-file", codeFile, "-hall", "e2e-hall")
+	get(t, pbase+"/control/faults", 10*time.Second)
+	return p, pbase, codeFile
+}
+
 // TestKioskdEnrolAndDrain: a node that is not enrolled keeps its events in the outbox;
 // `kioskctl enrol` against a separately started platformsim enrols it, and the backlog
 // reaches the platform exactly once, in order.
 func TestKioskdEnrolAndDrain(t *testing.T) {
 	dir := t.TempDir()
-	paddr := freePort(t)
-	pbase := "http://" + paddr
-	codeFile := filepath.Join(dir, "code")
-	p := start(t, "platformsim", "-listen", paddr, "-db", filepath.Join(dir, "platform.db"), "-enrol-code-file", codeFile, "-hall", "e2e-hall")
-	get(t, pbase+"/control/faults", 10*time.Second)
+	p, pbase, codeFile := startPlatform(t, dir)
 
 	admin := freePort(t)
 	cfg := writeConfig(t, dir, admin, "")
@@ -152,11 +160,7 @@ func readToken(t *testing.T, path string) string {
 // five minutes away here, would have resumed by itself).
 func TestKioskctlUplinkResume(t *testing.T) {
 	dir := t.TempDir()
-	paddr := freePort(t)
-	pbase := "http://" + paddr
-	codeFile := filepath.Join(dir, "code")
-	p := start(t, "platformsim", "-listen", paddr, "-db", filepath.Join(dir, "platform.db"), "-enrol-code-file", codeFile, "-hall", "e2e-hall")
-	get(t, pbase+"/control/faults", 10*time.Second)
+	p, pbase, codeFile := startPlatform(t, dir)
 	faults := func(body string) {
 		t.Helper()
 		req, _ := http.NewRequest(http.MethodPut, pbase+"/control/faults", strings.NewReader(body))
