@@ -46,9 +46,19 @@ func procKB(b *testing.B, pid int, key string) float64 {
 // (goal <= 1 s) beside the time kioskd -version takes to exec and exit (the floor of any
 // process start here); CPU use while the screen sits idle for 30 s (goal ~0 %); and RSS
 // (goal <= 100 MB) beside the RSS of a hall-only kioskd (no screen) in the same run, with
-// the part of it that is Mesa's software renderer (Xvfb has no GPU) and the private part.
+// the part of it that is Mesa's software renderer and the private part.
+//
+// present=auto is the default set-up: Xvfb has no GPU, so the window shows frames with
+// XPutImage. present=gl forces the OpenGL texture, which here is Mesa's llvmpipe (a kiosk
+// with a GPU gets gl, with its own driver's footprint).
 // Run by make bench: go test -run '^$' -bench KioskdScreen -benchtime 1x ./e2e
 func BenchmarkKioskdScreen(b *testing.B) {
+	for _, present := range []string{"auto", "gl"} {
+		b.Run("present="+present, func(b *testing.B) { benchScreen(b, present) })
+	}
+}
+
+func benchScreen(b *testing.B, present string) {
 	display := xvfb(b, 1920, 1080)
 	for i := 0; i < b.N; i++ {
 		// Baseline: exec and exit of the same binary.
@@ -78,6 +88,7 @@ port = "`+filepath.Join(dir, "sim", "printer")+`"
 [ui]
 display = "window"
 fullscreen = true
+present = "`+present+`"
 [sim]
 dir = "`+filepath.Join(dir, "sim")+`"
 `), 0o644)

@@ -137,8 +137,18 @@ func xScreenshot(t *testing.T, display, path string) image.Image {
 
 // TestKioskdTouchScreenTakeTicket is the citizen's "take a ticket" on the real GLFW window
 // under Xvfb, with real X pointer input: the simulated printer prints the ticket, the
-// screen shows it, and the on-screen QR code decodes to the printed number.
+// screen shows it, and the on-screen QR code decodes to the printed number. Once as set up
+// by default (present = "auto": XPutImage, Xvfb has no GPU), once with OpenGL forced.
 func TestKioskdTouchScreenTakeTicket(t *testing.T) {
+	for _, tc := range []struct{ present, want string }{
+		{"auto", `, x11: no GPU`},
+		{"gl", `, gl: configured`},
+	} {
+		t.Run(tc.present, func(t *testing.T) { testTouchScreenTakeTicket(t, tc.present, tc.want) })
+	}
+}
+
+func testTouchScreenTakeTicket(t *testing.T, present, wantPresenter string) {
 	display := xvfb(t, 1280, 800)
 	dir := t.TempDir()
 	addr := freePort(t)
@@ -152,6 +162,7 @@ port = "` + filepath.Join(dir, "sim", "printer") + `"
 display = "window"
 fullscreen = true
 hide_cursor = true
+present = "` + present + `"
 `
 	withTables(t, cfg, extra)
 
@@ -172,6 +183,9 @@ hide_cursor = true
 	})
 	waitComponent(t, base, "printer", "ok", "printer.ready", 20*time.Second)
 	(&proc{cmd: cmd, out: out}).waitOutput(t, `"presenter":"glfw fullscreen`, 20*time.Second)
+	if !strings.Contains(out.String(), wantPresenter) {
+		t.Errorf("kioskd's presenter with present = %q is not %q:\n%s", present, wantPresenter, out.String())
+	}
 
 	l := waitScreen(t, base, "attract", 10*time.Second)
 	xdo(t, display, "mousemove", "640", "400", "click", "1") // any touch wakes it

@@ -22,9 +22,9 @@ out="var/bench/bench-$(date -u +%Y%m%dT%H%M%SZ).txt"
   go test -run '^$' -bench 'CommitFull' -benchmem -count 3 ./internal/store/
   echo "# touch UI: full repaint of the busiest screen at 1920x1080 (goal <= 16 ms) beside clearing the frame"
   go test -run '^$' -bench 'Render|FillBaseline' -benchmem -count 3 ./ui/
-  echo "# touch UI: upload a 1920x1080 frame to the GLFW window and swap (Xvfb, Mesa llvmpipe) beside copying it in memory"
+  echo "# touch UI: show a 1920x1080 frame in the GLFW window on Xvfb, as an OpenGL texture (Mesa llvmpipe) and with XPutImage, beside copying it in memory"
   go test -run '^$' -bench 'Upload1080p|CopyBaseline' -benchtime 3s ./ui/glfw/
-  echo "# touch UI: kioskd -sim full screen 1920x1080 under Xvfb: first frame after exec (goal <= 1 s), idle CPU over 30 s (goal ~0 %), RSS (goal <= 100 MB)"
+  echo "# touch UI: kioskd -sim full screen 1920x1080 under Xvfb: first frame after exec (goal <= 1 s), idle CPU over 30 s (goal ~0 %), RSS (goal <= 100 MB); present=auto is what kioskd uses here (XPutImage: Xvfb has no GPU), present=gl forces OpenGL (Mesa llvmpipe)"
   go test -run '^$' -bench 'KioskdScreen' -benchtime 1x ./e2e/
   echo "# uplink: drain a 100,000-event backlog to platformsim over loopback beside raw batched POSTs of the same payloads (goals >= 5,000 events/s and >= 0.7x raw)"
   go test -run '^$' -bench 'Drain|RawPost' -benchtime 1x -count 3 ./kiosk/uplink/

@@ -122,7 +122,7 @@ func run(cfgPath string, sim, checkOnly bool) error {
 	// The window takes the main goroutine; the node runs beside it. Full screen draws at the
 	// monitor's own resolution (crisp); ui.width and ui.height size a window.
 	wcfg := glfwui.Config{Fullscreen: cfg.UI.Fullscreen, Width: cfg.UI.Width, Height: cfg.UI.Height,
-		HideCursor: cfg.UI.HideCursor, Title: "Hallkiosk " + cfg.Node.HallName}
+		HideCursor: cfg.UI.HideCursor, Present: cfg.UI.Present, Title: "Hallkiosk " + cfg.Node.HallName}
 	if wcfg.Fullscreen {
 		wcfg.Width, wcfg.Height = 0, 0
 	}

@@ -67,6 +67,7 @@ func TestErrorsNameKeyAndFix(t *testing.T) {
 		{"bad hall url", base + "[hall]\nurl = \"10.0.0.2:8081\"\nterminal_token_file = \"t\"\n", []string{"hall.url", "http://"}},
 		{"hall url without token", base + "[hall]\nurl = \"http://10.0.0.2:8081\"\n", []string{"hall.terminal_token_file"}},
 		{"bad display", base + "[ui]\ndisplay = \"vga\"\n", []string{"ui.display", "headless"}},
+		{"bad present", base + "[ui]\npresent = \"vulkan\"\n", []string{"ui.present", "auto, gl or x11"}},
 		{"bad ticket qr", base + "[ui]\nticket_qr = \"https://x/\"\n", []string{"ui.ticket_qr", "%s"}},
 		{"short idle", base + "[ui]\nidle = \"2s\"\n", []string{"ui.idle", "10s"}},
 		{"bad green age", base + "[ui]\ngreen_age = -5\n", []string{"ui.green_age", "-1"}},

@@ -18,6 +18,9 @@ type UI struct {
 	Height int `toml:"height"`
 	// HideCursor hides the mouse pointer over the window (touch screens).
 	HideCursor bool `toml:"hide_cursor"`
+	// Present is how the window shows frames: "gl" (an OpenGL texture), "x11" (XPutImage) or
+	// "auto": gl when the X server drives a GPU, else x11 (software OpenGL only adds memory).
+	Present string `toml:"present"`
 	// DPI of the screen, for touch targets of at least 15 mm. Default 96.
 	DPI float64 `toml:"dpi"`
 	// Font is a .ttc/.otf/.ttf with Simplified Chinese; empty: Noto Sans CJK SC from
@@ -46,6 +49,9 @@ func (u *UI) provision() {
 	if u.Display == "" {
 		u.Display = "auto"
 	}
+	if u.Present == "" {
+		u.Present = "auto"
+	}
 	if u.Width == 0 && u.Height == 0 {
 		u.Width, u.Height = 1280, 800
 	}
@@ -63,6 +69,9 @@ func (u *UI) provision() {
 func (u *UI) validate(bad func(key, format string, args ...any)) {
 	if !slices.Contains([]string{"auto", "window", "headless"}, u.Display) {
 		bad("ui.display", "%q: use auto, window or headless", u.Display)
+	}
+	if !slices.Contains([]string{"auto", "gl", "x11"}, u.Present) {
+		bad("ui.present", "%q: use auto, gl or x11", u.Present)
 	}
 	if u.Width < 640 || u.Height < 480 || u.Width > 7680 || u.Height > 4320 {
 		bad("ui.width", "%dx%d: set ui.width and ui.height to the screen's pixels, at least 640x480", u.Width, u.Height)

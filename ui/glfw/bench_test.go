@@ -9,12 +9,19 @@ import (
 )
 
 // BenchmarkUpload1080p is the presenter's cost per frame: from Frames.Put of a 1920x1080 frame
-// to that frame swapped onto the screen (wake-up, glTexSubImage2D, one quad, SwapBuffers) on
-// Xvfb with Mesa's llvmpipe. Compare with BenchmarkCopyBaseline, one memory copy of the frame.
+// to that frame on the screen, on Xvfb: with gl (wake-up, glTexSubImage2D, one quad,
+// SwapBuffers, in Mesa's llvmpipe) and with x11 (wake-up, conversion to the server's pixel
+// format, XPutImage, XSync). Compare with BenchmarkCopyBaseline, one memory copy of the frame.
 func BenchmarkUpload1080p(b *testing.B) {
+	for _, p := range presents {
+		b.Run(p, func(b *testing.B) { benchUpload(b, p) })
+	}
+}
+
+func benchUpload(b *testing.B, present string) {
 	needTools(b, "Xvfb")
 	startXvfb(b, 1920, 1080)
-	w := New(Config{Fullscreen: true})
+	w := New(Config{Fullscreen: true, Present: present})
 	var f ui.Frames
 	stop := openWindow(b, w, &f, nil)
 	if got := w.Size(); got != image.Pt(1920, 1080) {
@@ -25,19 +32,19 @@ func BenchmarkUpload1080p(b *testing.B) {
 		testFrame(1920, 1080, image.Pt(900, 600), true),
 	}
 	ctx := context.Background()
-	present := func(img *image.RGBA) {
+	show := func(img *image.RGBA) {
 		f.Put(img, nil)
 		_, _, seq := f.Latest()
 		if err := w.WaitPresented(ctx, seq); err != nil {
 			b.Fatal(err)
 		}
 	}
-	present(frames[1]) // the first upload allocates the texture (glTexImage2D); time the rest
+	show(frames[1]) // the first upload allocates the texture (glTexImage2D); time the rest
 	b.SetBytes(int64(len(frames[0].Pix)))
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		present(frames[i%2])
+		show(frames[i%2])
 		i++
 	}
 	b.StopTimer()

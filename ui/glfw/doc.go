@@ -1,5 +1,6 @@
 // Package glfwui is the kiosk's screen: a GLFW window that shows the latest [ui.Frames] frame
-// as one OpenGL 2.1 texture and reports mouse and touch input as [ui.Pointer] events.
+// as one OpenGL 2.1 texture, or with XPutImage where OpenGL would run in software (see
+// [Config.Present]), and reports mouse and touch input as [ui.Pointer] events.
 //
 // # Threading
 //
@@ -35,9 +36,12 @@
 // Run redraws only when the frame sequence changes, when the window system asks (expose), or
 // when [Window.Screenshot] asks; otherwise it sleeps in glfwWaitEventsTimeout, which an
 // empty event posted by Put, Screenshot or the end of Run's context interrupts, so an idle
-// window costs next to no CPU. A frame is uploaded with glTexImage2D the first time (and when its size
-// changes) and glTexSubImage2D after, sampled with GL_NEAREST onto one quad that fills the
-// window: a frame the size of the window is shown pixel for pixel, any other size is stretched.
+// window costs next to no CPU. With OpenGL a frame is uploaded with glTexImage2D the first time
+// (and when its size changes) and glTexSubImage2D after, sampled with GL_NEAREST onto one quad
+// that fills the window. With x11 the window has no GL context: the frame is converted once
+// into the X server's pixel format and put with XPutImage, and XSync waits until the server
+// has it. Either way a frame the size of the window is shown pixel for pixel, and any other
+// size is stretched (nearest pixel).
 //
 // # Input
 //

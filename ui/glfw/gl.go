@@ -5,16 +5,38 @@ import (
 	"image"
 
 	"github.com/go-gl/gl/v2.1/gl"
+	"github.com/go-gl/glfw/v3.3/glfw"
 )
 
-// painter owns the GL state: one texture holding the latest frame, drawn as one quad.
+// painter shows frames in the window: glPainter with OpenGL, x11Painter with XPutImage. Its
+// methods run on the main thread.
+type painter interface {
+	// frameSize is the size of the frame shown, zero before the first.
+	frameSize() image.Point
+	// upload takes a new frame to show.
+	upload(img *image.RGBA)
+	// draw paints the frame over the whole fbw x fbh window (black before the first).
+	draw(fbw, fbh int)
+	// read returns what draw painted, top row first, opaque.
+	read(fbw, fbh int) *image.RGBA
+	// swap puts what draw painted on screen.
+	swap()
+	close()
+}
+
+// glPainter owns the GL state: one texture holding the latest frame, drawn as one quad.
 // All its methods run on the main thread with the window's context current.
-type painter struct {
+type glPainter struct {
+	win        *glfw.Window
 	tex        uint32
 	texW, texH int // size of the texture's storage; 0 before the first upload
 }
 
-func (p *painter) init() error {
+func (p *glPainter) swap() { p.win.SwapBuffers() }
+
+func (p *glPainter) close() { gl.DeleteTextures(1, &p.tex) }
+
+func (p *glPainter) init() error {
 	gl.Disable(gl.DITHER)
 	gl.Disable(gl.BLEND)
 	gl.Disable(gl.DEPTH_TEST)
@@ -38,12 +60,12 @@ func (p *painter) init() error {
 }
 
 // frameSize is the size of the frame in the texture, zero before the first.
-func (p *painter) frameSize() image.Point { return image.Pt(p.texW, p.texH) }
+func (p *glPainter) frameSize() image.Point { return image.Pt(p.texW, p.texH) }
 
 // upload copies img into the texture: glTexImage2D when the size changes (storage is
 // reallocated), glTexSubImage2D otherwise. Sub-images (Stride wider than the row) are read in
 // place through GL_UNPACK_ROW_LENGTH, without a copy.
-func (p *painter) upload(img *image.RGBA) {
+func (p *glPainter) upload(img *image.RGBA) {
 	b := img.Rect
 	w, h := b.Dx(), b.Dy()
 	if w <= 0 || h <= 0 {
@@ -61,7 +83,7 @@ func (p *painter) upload(img *image.RGBA) {
 }
 
 // draw paints the frame over the whole framebuffer (black before the first frame).
-func (p *painter) draw(fbw, fbh int) {
+func (p *glPainter) draw(fbw, fbh int) {
 	gl.Viewport(0, 0, int32(fbw), int32(fbh))
 	gl.Clear(gl.COLOR_BUFFER_BIT)
 	if p.texW == 0 {
@@ -86,7 +108,7 @@ func (p *painter) draw(fbw, fbh int) {
 }
 
 // read returns the back buffer as drawn, top row first, opaque.
-func (p *painter) read(fbw, fbh int) *image.RGBA {
+func (p *glPainter) read(fbw, fbh int) *image.RGBA {
 	img := image.NewRGBA(image.Rect(0, 0, fbw, fbh))
 	if fbw <= 0 || fbh <= 0 {
 		return img

@@ -45,6 +45,10 @@ type Config struct {
 	// Monitor is the index of the monitor for full screen in GLFW's monitor list; 0 is the
 	// primary monitor.
 	Monitor int
+	// Present is how frames reach the window: "gl" (an OpenGL 2.1 texture), "x11"
+	// (XPutImage, no GL context), or "auto" or "" (gl when the X server drives a GPU, else
+	// x11: see Window.Present).
+	Present string
 }
 
 // Window is the GLFW presenter. Make it with New; Run it once, on the main OS thread.
@@ -69,6 +73,9 @@ type Window struct {
 	// posts an event, so this is only a safety net; at 0.5 s the wake-ups were a third of
 	// an idle kiosk's CPU (0.40-0.43 % of a core against 0.23-0.30 % at 10 s).
 	idleWake float64 // seconds
+
+	// present is the painter Run chose ("gl" or "x11") and why, once the window is open.
+	present atomic.Pointer[string]
 
 	presMu   sync.Mutex
 	presSeq  uint64        // sequence number of the frame on screen
@@ -108,7 +115,23 @@ func (w *Window) String() string {
 	if w.cfg.Fullscreen {
 		mode = fmt.Sprintf("fullscreen monitor %d", w.cfg.Monitor)
 	}
-	return fmt.Sprintf("glfw %s %v", mode, w.Size())
+	s := fmt.Sprintf("glfw %s %v", mode, w.Size())
+	if p := w.Present(); p != "" {
+		s += ", " + p
+	}
+	return s
+}
+
+// Present says how frames reach the window and why, e.g. "x11: no GPU (...)"; "" until the
+// window is open. With "auto", a window on an X server without DRI3, DRI2 or NVIDIA's GLX
+// (Xvfb; Xorg on fbdev or vesa) gets x11: its OpenGL could only be Mesa's software
+// renderer, which costs about 65 MB of memory and two more copies of the frame to show one
+// image. Anywhere else it gets gl.
+func (w *Window) Present() string {
+	if p := w.present.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 // Size implements ui.Presenter: the configured Width x Height, or, in full screen without
@@ -153,7 +176,7 @@ func (w *Window) WaitPresented(ctx context.Context, seq uint64) error {
 }
 
 // Screenshot reads back what the window shows (the latest frame, drawn at the window's
-// framebuffer size) with glReadPixels. It waits for Run's main thread; it returns
+// framebuffer size): with glReadPixels, or with XGetImage from the X server. It waits for Run's main thread; it returns
 // ErrNotRunning when Run is not running.
 func (w *Window) Screenshot() (*image.RGBA, error) {
 	if !w.started.Load() {
@@ -220,6 +243,11 @@ func (w *Window) Run(ctx context.Context, f *ui.Frames, input func(ui.Pointer)) 
 	if (w.cfg.Width > 0) != (w.cfg.Height > 0) {
 		return fmt.Errorf("glfwui: set both Width and Height or neither (got %dx%d)", w.cfg.Width, w.cfg.Height)
 	}
+	switch w.cfg.Present {
+	case "", "auto", "gl", "x11":
+	default:
+		return fmt.Errorf("glfwui: Present %q: use auto, gl or x11", w.cfg.Present)
+	}
 	display := os.Getenv("DISPLAY")
 	if display == "" {
 		return ErrNoDisplay
@@ -230,12 +258,13 @@ func (w *Window) Run(ctx context.Context, f *ui.Frames, input func(ui.Pointer)) 
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 
-	win, err := w.open(display)
+	win, p, err := w.open(display)
 	if err != nil {
 		return err
 	}
 	defer func() {
 		w.setLive(false)
+		p.close()
 		_ = catch(win.Destroy)
 		glfw.Terminate()
 	}()
@@ -245,11 +274,6 @@ func (w *Window) Run(ctx context.Context, f *ui.Frames, input func(ui.Pointer)) 
 	f.OnPut(w.wake)
 	stopWake := context.AfterFunc(ctx, w.wake)
 	defer stopWake()
-
-	p := &painter{}
-	if err := p.init(); err != nil {
-		return err
-	}
 	in := &pointer{input: input}
 	in.frame = func() image.Point {
 		if s := p.frameSize(); s != (image.Point{}) {
@@ -296,7 +320,7 @@ func (w *Window) Run(ctx context.Context, f *ui.Frames, input func(ui.Pointer)) 
 			for _, r := range reqs {
 				r <- shot{img: p.read(fbw, fbh)}
 			}
-			win.SwapBuffers()
+			p.swap()
 			if seq != shown {
 				shown = seq
 				w.presented(seq)
@@ -307,9 +331,9 @@ func (w *Window) Run(ctx context.Context, f *ui.Frames, input func(ui.Pointer)) 
 	}
 }
 
-// open initialises GLFW and opens the window with a current GL 2.1 context; on error nothing
-// is left initialised.
-func (w *Window) open(display string) (win *glfw.Window, err error) {
+// open initialises GLFW and opens the window with its painter: a current GL 2.1 context and
+// a texture, or an X11 image. On error nothing is left initialised.
+func (w *Window) open(display string) (win *glfw.Window, p painter, err error) {
 	// With an unreachable display go-gl/glfw's Init logs the X11 error and returns nil, and
 	// the next call panics with NotInitialized; catch turns that into an error.
 	if err := catch(func() {
@@ -318,7 +342,7 @@ func (w *Window) open(display string) (win *glfw.Window, err error) {
 		}
 		glfw.GetMonitors()
 	}); err != nil {
-		return nil, fmt.Errorf("glfwui: init GLFW on display %q: %w", display, err)
+		return nil, nil, fmt.Errorf("glfwui: init GLFW on display %q: %w", display, err)
 	}
 	defer func() {
 		if err != nil {
@@ -334,24 +358,50 @@ func (w *Window) open(display string) (win *glfw.Window, err error) {
 	if w.cfg.Fullscreen {
 		mons := glfw.GetMonitors()
 		if w.cfg.Monitor < 0 || w.cfg.Monitor >= len(mons) {
-			return nil, fmt.Errorf("glfwui: monitor %d not found (display %q has %d)", w.cfg.Monitor, display, len(mons))
+			return nil, nil, fmt.Errorf("glfwui: monitor %d not found (display %q has %d)", w.cfg.Monitor, display, len(mons))
 		}
 		mon = mons[w.cfg.Monitor]
 		mode = mon.GetVideoMode()
 		if mode == nil {
-			return nil, fmt.Errorf("glfwui: monitor %d (%s) has no video mode", w.cfg.Monitor, mon.GetName())
+			return nil, nil, fmt.Errorf("glfwui: monitor %d (%s) has no video mode", w.cfg.Monitor, mon.GetName())
 		}
 	}
 
-	if err := catch(func() {
-		glfw.DefaultWindowHints()
-		glfw.WindowHint(glfw.ContextVersionMajor, 2)
-		glfw.WindowHint(glfw.ContextVersionMinor, 1)
+	api, why := w.cfg.Present, "configured"
+	if api == "" || api == "auto" {
+		if ext := gpuExtension(); ext != "" {
+			api, why = "gl", "the X server drives a GPU ("+ext+")"
+		} else {
+			api, why = "x11", "no GPU (the X server has no DRI3, DRI2 or NV-GLX): OpenGL would be Mesa's software renderer"
+		}
+	}
+	if api == "x11" {
+		win, p, err = w.openX11(mon, mode)
+		if err == nil || w.cfg.Present == "x11" {
+			w.setPresent(api, why)
+			return win, p, err
+		}
+		// auto: an unusual visual; OpenGL copes with any.
+		why = fmt.Sprintf("x11 failed (%v)", err)
+		win, api = nil, "gl"
+	}
+	win, p, err = w.openGL(mon, mode)
+	if err == nil {
+		w.setPresent(api, why)
+	}
+	return win, p, err
+}
+
+func (w *Window) setPresent(api, why string) {
+	s := api + ": " + why
+	w.present.Store(&s)
+}
+
+// create opens the window with the hints set so far, full screen on mon in its current
+// mode (no mode switch) or Width x Height, and applies the cursor option.
+func (w *Window) create(mon *glfw.Monitor, mode *glfw.VidMode) (win *glfw.Window, err error) {
+	err = catch(func() {
 		glfw.WindowHint(glfw.Resizable, glfw.False)
-		glfw.WindowHint(glfw.DoubleBuffer, glfw.True)
-		// One textured quad needs no depth or stencil buffer: at 1080p that is 8 MB saved.
-		glfw.WindowHint(glfw.DepthBits, 0)
-		glfw.WindowHint(glfw.StencilBits, 0)
 		// A kiosk must stay up when another window takes focus.
 		glfw.WindowHint(glfw.AutoIconify, glfw.False)
 		width, height := w.cfg.Width, w.cfg.Height
@@ -368,22 +418,18 @@ func (w *Window) open(display string) (win *glfw.Window, err error) {
 		if e != nil {
 			panic(e)
 		}
-	}); err != nil {
-		return nil, fmt.Errorf("glfwui: create GL 2.1 window: %w", err)
+	})
+	if err != nil {
+		return nil, err
 	}
-
 	if err := catch(func() {
-		win.MakeContextCurrent()
-		glfw.SwapInterval(1)
 		if w.cfg.HideCursor {
 			win.SetInputMode(glfw.CursorMode, glfw.CursorHidden)
 		}
 		w.cursorHidden.Store(win.GetInputMode(glfw.CursorMode) == glfw.CursorHidden)
 	}); err != nil {
+		_ = catch(win.Destroy)
 		return nil, fmt.Errorf("glfwui: set up window: %w", err)
-	}
-	if err := gl.Init(); err != nil {
-		return nil, fmt.Errorf("glfwui: load OpenGL 2.1: %w", err)
 	}
 	if w.Size() == (image.Point{}) {
 		x, y := win.GetFramebufferSize()
@@ -391,6 +437,63 @@ func (w *Window) open(display string) (win *glfw.Window, err error) {
 		w.size.Store(&p)
 	}
 	return win, nil
+}
+
+// openX11 opens a window without a GL context and an x11Painter for it.
+func (w *Window) openX11(mon *glfw.Monitor, mode *glfw.VidMode) (*glfw.Window, painter, error) {
+	if err := catch(func() {
+		glfw.DefaultWindowHints()
+		glfw.WindowHint(glfw.ClientAPI, glfw.NoAPI)
+	}); err != nil {
+		return nil, nil, err
+	}
+	win, err := w.create(mon, mode)
+	if err != nil {
+		return nil, nil, fmt.Errorf("glfwui: create window: %w", err)
+	}
+	p, err := newX11Painter(win)
+	if err != nil {
+		_ = catch(win.Destroy)
+		return nil, nil, err
+	}
+	return win, p, nil
+}
+
+// openGL opens a window with a current GL 2.1 context and a glPainter for it.
+func (w *Window) openGL(mon *glfw.Monitor, mode *glfw.VidMode) (*glfw.Window, painter, error) {
+	if err := catch(func() {
+		glfw.DefaultWindowHints()
+		glfw.WindowHint(glfw.ContextVersionMajor, 2)
+		glfw.WindowHint(glfw.ContextVersionMinor, 1)
+		glfw.WindowHint(glfw.DoubleBuffer, glfw.True)
+		// One textured quad needs no depth or stencil buffer: at 1080p that is 8 MB saved.
+		glfw.WindowHint(glfw.DepthBits, 0)
+		glfw.WindowHint(glfw.StencilBits, 0)
+	}); err != nil {
+		return nil, nil, err
+	}
+	win, err := w.create(mon, mode)
+	if err != nil {
+		return nil, nil, fmt.Errorf("glfwui: create GL 2.1 window: %w", err)
+	}
+	fail := func(err error) (*glfw.Window, painter, error) {
+		_ = catch(win.Destroy)
+		return nil, nil, err
+	}
+	if err := catch(func() {
+		win.MakeContextCurrent()
+		glfw.SwapInterval(1)
+	}); err != nil {
+		return fail(fmt.Errorf("glfwui: set up GL context: %w", err))
+	}
+	if err := gl.Init(); err != nil {
+		return fail(fmt.Errorf("glfwui: load OpenGL 2.1: %w", err))
+	}
+	p := &glPainter{win: win}
+	if err := p.init(); err != nil {
+		return fail(err)
+	}
+	return win, p, nil
 }
 
 func (w *Window) presented(seq uint64) {

@@ -225,12 +225,24 @@ func cpuTime(t *testing.T) time.Duration {
 
 func abs(x int) int { return max(x, -x) }
 
+// presents are the painters every window test runs with: OpenGL and XPutImage.
+var presents = []string{"gl", "x11"}
+
+// eachPresent runs test once per painter, each with its own Xvfb.
+func eachPresent(t *testing.T, test func(t *testing.T, present string)) {
+	for _, p := range presents {
+		t.Run(p, func(t *testing.T) { test(t, p) })
+	}
+}
+
 // TestWindowFullscreen is the kiosk's set-up: full screen, frame size from the monitor.
-func TestWindowFullscreen(t *testing.T) {
+func TestWindowFullscreen(t *testing.T) { eachPresent(t, testWindowFullscreen) }
+
+func testWindowFullscreen(t *testing.T, present string) {
 	needTools(t, "Xvfb", "xwd", "convert", "xdotool")
 	display := startXvfb(t, 1280, 800)
 
-	w := New(Config{Fullscreen: true, HideCursor: true, Title: "hallkiosk test"})
+	w := New(Config{Fullscreen: true, HideCursor: true, Title: "hallkiosk test", Present: present})
 	w.idleWake = 0.5 // so that the idle check below sees wake-ups with nothing to draw
 	var f ui.Frames
 	in := make(pointers, 64)
@@ -240,6 +252,9 @@ func TestWindowFullscreen(t *testing.T) {
 	}
 	if !w.cursorHidden.Load() {
 		t.Error("cursor shown with HideCursor set")
+	}
+	if got := w.Present(); !strings.HasPrefix(got, present+": configured") {
+		t.Errorf("Present() = %q; want %s, configured", got, present)
 	}
 
 	// (a) the first frame lands pixel for pixel.
@@ -251,7 +266,7 @@ func TestWindowFullscreen(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := diff(shot, one, 1); err != nil {
-		t.Errorf("Screenshot (glReadPixels): %v", err)
+		t.Errorf("Screenshot (%s): %v", present, err)
 	}
 
 	// Idle: nothing new, nothing drawn, (almost) no CPU.
@@ -292,11 +307,13 @@ func TestWindowFullscreen(t *testing.T) {
 
 // TestWindowScaled shows a half-size frame in a window: every frame pixel covers 2x2 screen
 // pixels, and input is scaled back to frame pixels.
-func TestWindowScaled(t *testing.T) {
+func TestWindowScaled(t *testing.T) { eachPresent(t, testWindowScaled) }
+
+func testWindowScaled(t *testing.T, present string) {
 	needTools(t, "Xvfb", "xwd", "convert", "xdotool")
 	display := startXvfb(t, 1280, 800)
 
-	w := New(Config{Fullscreen: true, Width: 640, Height: 400})
+	w := New(Config{Fullscreen: true, Width: 640, Height: 400, Present: present})
 	var f ui.Frames
 	in := make(pointers, 64)
 	stop := openWindow(t, w, &f, in.input)
@@ -324,10 +341,12 @@ func TestWindowScaled(t *testing.T) {
 }
 
 // TestWindowed opens a plain window (development on a desktop).
-func TestWindowed(t *testing.T) {
+func TestWindowed(t *testing.T) { eachPresent(t, testWindowed) }
+
+func testWindowed(t *testing.T, present string) {
 	needTools(t, "Xvfb", "xwd", "convert")
 	display := startXvfb(t, 1280, 800)
-	w := New(Config{Width: 1280, Height: 800})
+	w := New(Config{Width: 1280, Height: 800, Present: present})
 	var f ui.Frames
 	stop := openWindow(t, w, &f, nil)
 	one := testFrame(1280, 800, image.Pt(600, 300), false)
@@ -338,5 +357,32 @@ func TestWindowed(t *testing.T) {
 	}
 	if err := stop(); err != nil {
 		t.Fatalf("Run after cancel = %v; want nil", err)
+	}
+}
+
+// TestPresentAuto: Xvfb has no GPU (no DRI3, DRI2 or NV-GLX), so auto draws with XPutImage,
+// and says why.
+func TestPresentAuto(t *testing.T) {
+	needTools(t, "Xvfb", "xwd", "convert")
+	display := startXvfb(t, 640, 480)
+	w := New(Config{Width: 640, Height: 480})
+	var f ui.Frames
+	stop := openWindow(t, w, &f, nil)
+	if got := w.Present(); !strings.HasPrefix(got, "x11: no GPU") {
+		t.Errorf("Present() on Xvfb = %q; want x11: no GPU ...", got)
+	}
+	one := testFrame(640, 480, image.Pt(60, 30), false)
+	put(t, w, &f, one)
+	waitScreen(t, display, one, 1)
+	if err := stop(); err != nil {
+		t.Fatalf("Run after cancel = %v; want nil", err)
+	}
+}
+
+func TestRunBadPresent(t *testing.T) {
+	w := New(Config{Width: 64, Height: 64, Present: "vulkan"})
+	err := <-runOnMain(context.Background(), w, new(ui.Frames), nil)
+	if err == nil || err.Error() != `glfwui: Present "vulkan": use auto, gl or x11` {
+		t.Fatalf("Run with Present vulkan = %v; want an error naming the choices", err)
 	}
 }
