@@ -18,7 +18,7 @@ type painter interface {
 	// draw paints the frame over the whole fbw x fbh window (black before the first).
 	draw(fbw, fbh int)
 	// read returns what draw painted, top row first, opaque.
-	read(fbw, fbh int) *image.RGBA
+	read(fbw, fbh int) (*image.RGBA, error)
 	// swap puts what draw painted on screen.
 	swap()
 	close()
@@ -108,10 +108,10 @@ func (p *glPainter) draw(fbw, fbh int) {
 }
 
 // read returns the back buffer as drawn, top row first, opaque.
-func (p *glPainter) read(fbw, fbh int) *image.RGBA {
+func (p *glPainter) read(fbw, fbh int) (*image.RGBA, error) {
 	img := image.NewRGBA(image.Rect(0, 0, fbw, fbh))
 	if fbw <= 0 || fbh <= 0 {
-		return img
+		return img, nil
 	}
 	gl.ReadBuffer(gl.BACK)
 	gl.PixelStorei(gl.PACK_ALIGNMENT, 4)
@@ -128,5 +128,5 @@ func (p *glPainter) read(fbw, fbh int) *image.RGBA {
 	for i := 3; i < len(img.Pix); i += 4 {
 		img.Pix[i] = 0xff
 	}
-	return img
+	return img, nil
 }

@@ -318,7 +318,8 @@ func (w *Window) Run(ctx context.Context, f *ui.Frames, input func(ui.Pointer)) 
 			p.draw(fbw, fbh)
 			w.draws.Add(1)
 			for _, r := range reqs {
-				r <- shot{img: p.read(fbw, fbh)}
+				img, err := p.read(fbw, fbh)
+				r <- shot{img: img, err: err}
 			}
 			p.swap()
 			if seq != shown {

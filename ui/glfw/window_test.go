@@ -386,3 +386,21 @@ func TestRunBadPresent(t *testing.T) {
 		t.Fatalf("Run with Present vulkan = %v; want an error naming the choices", err)
 	}
 }
+
+// TestX11ScreenshotOffScreen: a window larger than the screen cannot be read back with
+// XGetImage (BadMatch). Screenshot must say so; Xlib's default handler would end the process.
+func TestX11ScreenshotOffScreen(t *testing.T) {
+	needTools(t, "Xvfb")
+	startXvfb(t, 640, 480)
+	w := New(Config{Width: 800, Height: 600, Present: "x11"})
+	var f ui.Frames
+	stop := openWindow(t, w, &f, nil)
+	put(t, w, &f, testFrame(800, 600, image.Pt(60, 30), false))
+	if _, err := w.Screenshot(); err == nil || !strings.Contains(err.Error(), "XGetImage failed") {
+		t.Errorf("Screenshot of a window larger than the screen = %v; want the XGetImage error", err)
+	}
+	put(t, w, &f, testFrame(800, 600, image.Pt(90, 30), true)) // and the window still works
+	if err := stop(); err != nil {
+		t.Fatalf("Run after cancel = %v; want nil", err)
+	}
+}

@@ -11,6 +11,27 @@ static int hk_has_extension(Display *d, const char *name) {
 	return XQueryExtension(d, name, &op, &ev, &err);
 }
 
+// Xlib's default error handler ends the process; XGetImage fails with BadMatch when the
+// window is not wholly on screen, which must only fail the screenshot.
+static int hk_x_error;
+static int hk_on_error(Display *d, XErrorEvent *e) {
+	hk_x_error = e->error_code;
+	return 0;
+}
+static XImage *hk_get_image(Display *d, Window w, unsigned int width, unsigned int height) {
+	XSync(d, False);
+	hk_x_error = 0;
+	XErrorHandler old = XSetErrorHandler(hk_on_error);
+	XImage *img = XGetImage(d, w, 0, 0, width, height, AllPlanes, ZPixmap);
+	XSync(d, False);
+	XSetErrorHandler(old);
+	if (hk_x_error && img) {
+		XDestroyImage(img);
+		img = NULL;
+	}
+	return img;
+}
+
 // XDestroyImage is a macro. The image's data is ours (calloc), freed separately, or
 // Xlib's (XGetImage), freed with it.
 static void hk_destroy_image(XImage *img, int keep_data) {
@@ -98,6 +119,16 @@ func newX11Painter(win *glfw.Window) (*x11Painter, error) {
 			int(v.class), int(p.depth), uint64(v.red_mask), uint64(v.green_mask), uint64(v.blue_mask))
 	}
 	p.msb = C.XImageByteOrder(p.dpy) == C.MSBFirst
+	// convert writes 32 bits a pixel: the server must take depth 24 that way (all do now).
+	probe := C.XCreateImage(p.dpy, p.visual, C.uint(p.depth), C.ZPixmap, 0, nil, 1, 1, 32, 0)
+	if probe == nil {
+		return nil, errors.New("glfwui: XCreateImage failed")
+	}
+	bpp := int(probe.bits_per_pixel)
+	C.hk_destroy_image(probe, 1)
+	if bpp != 32 {
+		return nil, fmt.Errorf("glfwui: the X server stores depth %d in %d bits a pixel; want 32", int(p.depth), bpp)
+	}
 	p.gc = C.XCreateGC(p.dpy, C.Drawable(p.win), 0, nil)
 	if p.gc == nil {
 		return nil, errors.New("glfwui: XCreateGC failed")
@@ -138,7 +169,7 @@ func (p *x11Painter) draw(fbw, fbh int) {
 			return
 		}
 		p.img = C.XCreateImage(p.dpy, p.visual, C.uint(p.depth), C.ZPixmap, 0, (*C.char)(p.buf), C.uint(fbw), C.uint(fbh), 32, C.int(fbw*4))
-		if p.img == nil || p.img.bits_per_pixel != 32 {
+		if p.img == nil {
 			p.free()
 			return
 		}
@@ -182,18 +213,18 @@ func (p *x11Painter) convert() {
 
 // read returns what the X server holds for the window (XGetImage), top row first, opaque:
 // the screen itself, not the painter's copy of it.
-func (p *x11Painter) read(fbw, fbh int) *image.RGBA {
+func (p *x11Painter) read(fbw, fbh int) (*image.RGBA, error) {
 	out := image.NewRGBA(image.Rect(0, 0, fbw, fbh))
 	if fbw <= 0 || fbh <= 0 {
-		return out
+		return out, nil
 	}
-	xi := C.XGetImage(p.dpy, C.Drawable(p.win), 0, 0, C.uint(fbw), C.uint(fbh), C.AllPlanes, C.ZPixmap)
+	xi := C.hk_get_image(p.dpy, p.win, C.uint(fbw), C.uint(fbh))
 	if xi == nil {
-		return out
+		return nil, errors.New("glfwui: XGetImage failed (is the window wholly on screen?)")
 	}
 	defer C.hk_destroy_image(xi, 0)
 	if xi.bits_per_pixel != 32 {
-		return out
+		return nil, fmt.Errorf("glfwui: XGetImage gave %d bits a pixel; want 32", int(xi.bits_per_pixel))
 	}
 	stride, msb := int(xi.bytes_per_line), xi.byte_order == C.MSBFirst
 	src := unsafe.Slice((*byte)(unsafe.Pointer(xi.data)), stride*fbh)
@@ -208,7 +239,7 @@ func (p *x11Painter) read(fbw, fbh int) *image.RGBA {
 			o[0], o[1], o[2], o[3] = byte(v>>p.rs), byte(v>>p.gs), byte(v>>p.bs), 0xff
 		}
 	}
-	return out
+	return out, nil
 }
 
 // swap has nothing to do: draw has put the frame on screen already.
