@@ -66,6 +66,12 @@ func needTools(tb testing.TB, names ...string) {
 // -displayfd once it accepts connections, so there is no guessing and no waiting loop.
 func startXvfb(tb testing.TB, w, h int) string {
 	tb.Helper()
+	return startXvfbDepth(tb, w, h, 24)
+}
+
+// startXvfbDepth is startXvfb with a colour depth other than 24 bits.
+func startXvfbDepth(tb testing.TB, w, h, depth int) string {
+	tb.Helper()
 	needTools(tb, "Xvfb")
 	r, wr, err := os.Pipe()
 	if err != nil {
@@ -73,7 +79,7 @@ func startXvfb(tb testing.TB, w, h int) string {
 	}
 	defer r.Close()
 	var stderr bytes.Buffer
-	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", fmt.Sprintf("%dx%dx24", w, h),
+	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", fmt.Sprintf("%dx%dx%d", w, h, depth),
 		"-nolisten", "tcp", "-noreset")
 	cmd.ExtraFiles = []*os.File{wr}
 	cmd.Stderr = &stderr

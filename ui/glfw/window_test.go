@@ -404,3 +404,26 @@ func TestX11ScreenshotOffScreen(t *testing.T) {
 		t.Fatalf("Run after cancel = %v; want nil", err)
 	}
 }
+
+// TestPresentAutoFallsBack: a 16-bit screen has no visual x11 can fill, so auto opens the
+// window with OpenGL instead, and says why; x11 asked for by name fails.
+func TestPresentAutoFallsBack(t *testing.T) {
+	needTools(t, "Xvfb")
+	startXvfbDepth(t, 640, 480, 16)
+	w := New(Config{Width: 640, Height: 480})
+	var f ui.Frames
+	stop := openWindow(t, w, &f, nil)
+	if got := w.Present(); !strings.HasPrefix(got, "gl: x11 failed (glfwui: the window's visual") {
+		t.Errorf("Present() on a 16-bit screen = %q; want gl after x11 failed", got)
+	}
+	put(t, w, &f, testFrame(640, 480, image.Pt(60, 30), false))
+	if err := stop(); err != nil {
+		t.Fatalf("Run after cancel = %v; want nil", err)
+	}
+
+	x := New(Config{Width: 640, Height: 480, Present: "x11"})
+	err := <-runOnMain(context.Background(), x, new(ui.Frames), nil)
+	if err == nil || !strings.Contains(err.Error(), "is not 24-bit true colour") {
+		t.Errorf("Run with x11 on a 16-bit screen = %v; want the visual refused", err)
+	}
+}
