@@ -25,18 +25,18 @@ func (q *Queue) Transfer(ctx context.Context, window int, to, position string) (
 			return err
 		}
 		from := t.Category
-		if err := requeue(ctx, tx, now, &t, to, position); err != nil {
+		if err := q.requeue(ctx, tx, now, &t, to, position); err != nil {
 			return err
 		}
-		return emit(tx, now, "ticket.transferred", map[string]any{"ticket": t.Number, "from_category": from, "to_category": to, "position": position})
+		return emit(tx, now, "ticket.transferred", transferredEvent(&t, from, to, position))
 	})
 	return t, err
 }
 
 // requeue ends the ticket's current step and puts it back to waiting in category to.
-func requeue(ctx context.Context, tx *store.Tx, now time.Time, t *Ticket, to, position string) error {
+func (q *Queue) requeue(ctx context.Context, tx *store.Tx, now time.Time, t *Ticket, to, position string) error {
 	leave(t, now)
-	if err := recordService(ctx, tx, now, t); err != nil {
+	if err := q.recordService(ctx, tx, now, t); err != nil {
 		return err
 	}
 	t.State, t.Category, t.CallCount, t.stepServeMS = Waiting, to, 0, 0
@@ -94,15 +94,14 @@ func (q *Queue) Finish(ctx context.Context, window int, outcome Outcome, next st
 			return err
 		}
 		if next == "" {
-			return finish(ctx, tx, now, &t, outcome, "")
+			return q.finish(ctx, tx, now, &t, outcome, "")
 		}
 		from := t.Category
 		stepServe := t.stepServeMS + now.UnixMilli() - t.sinceMS
-		if err := requeue(ctx, tx, now, &t, next, Original); err != nil {
+		if err := q.requeue(ctx, tx, now, &t, next, Original); err != nil {
 			return err
 		}
-		return emit(tx, now, "ticket.transferred", map[string]any{"ticket": t.Number, "from_category": from, "to_category": next,
-			"reason": "next_step", "serve_s": seconds(stepServe)})
+		return emit(tx, now, "ticket.transferred", nextStepEvent(&t, from, next, stepServe))
 	})
 	return t, err
 }
@@ -127,7 +126,7 @@ func (q *Queue) Cancel(ctx context.Context, number, reason string) (Ticket, erro
 		if t.State == Finished {
 			return wrongState(t, "Cancel", Waiting, Called, Serving, Parked)
 		}
-		return finish(ctx, tx, now, &t, Cancelled, reason)
+		return q.finish(ctx, tx, now, &t, Cancelled, reason)
 	})
 	return t, err
 }
@@ -142,7 +141,7 @@ func (q *Queue) HallReset(ctx context.Context) (int, error) {
 			return err
 		}
 		for i := range ts {
-			if err := finish(ctx, tx, now, &ts[i], Reset, ""); err != nil {
+			if err := q.finish(ctx, tx, now, &ts[i], Reset, ""); err != nil {
 				return err
 			}
 		}
@@ -167,7 +166,7 @@ func (q *Queue) EndDay(ctx context.Context) (int, error) {
 			return err
 		}
 		for i := range ts {
-			if err := finish(ctx, tx, now, &ts[i], Reset, ReasonEndOfDay); err != nil {
+			if err := q.finish(ctx, tx, now, &ts[i], Reset, ReasonEndOfDay); err != nil {
 				return err
 			}
 		}
@@ -184,10 +183,10 @@ func (q *Queue) NextDay(now time.Time) time.Time {
 	return time.Date(l.Year(), l.Month(), l.Day()+1, 0, 0, 0, 0, q.loc)
 }
 
-func finish(ctx context.Context, tx *store.Tx, now time.Time, t *Ticket, outcome Outcome, reason string) error {
+func (q *Queue) finish(ctx context.Context, tx *store.Tx, now time.Time, t *Ticket, outcome Outcome, reason string) error {
 	leave(t, now)
 	if outcome == Served {
-		if err := recordService(ctx, tx, now, t); err != nil {
+		if err := q.recordService(ctx, tx, now, t); err != nil {
 			return err
 		}
 	}
@@ -195,24 +194,21 @@ func finish(ctx context.Context, tx *store.Tx, now time.Time, t *Ticket, outcome
 	if err := save(ctx, tx, t); err != nil {
 		return err
 	}
-	data := map[string]any{"ticket": t.Number, "outcome": string(outcome), "wait_s": seconds(t.Wait.Milliseconds()),
-		"serve_s": seconds(t.Serve.Milliseconds()), "category": t.Category,
-		"called_to_start_s": seconds(t.CalledToStart.Milliseconds()), "parked_s": seconds(t.Parked.Milliseconds())}
-	if reason != "" {
-		data["reason"] = reason
-	}
-	return emit(tx, now, "ticket.finished", data)
+	return emit(tx, now, "ticket.finished", finishedEvent(t, outcome, reason))
 }
 
 // recordService keeps the step's serving time for estimates, if the step was served at all:
 // a step under minService is a click (finished as served the moment it was started), not a
 // service, and says nothing about how long one takes.
-func recordService(ctx context.Context, tx *store.Tx, now time.Time, t *Ticket) error {
+func (q *Queue) recordService(ctx context.Context, tx *store.Tx, now time.Time, t *Ticket) error {
 	if t.StartedAt.IsZero() || t.stepServeMS < minService.Milliseconds() {
 		return nil
 	}
 	_, err := tx.ExecContext(ctx, `INSERT INTO queue_services(ticket_id, category, business_date, window_id, finished_at, serve_ms)
 		VALUES(?, ?, ?, ?, ?, ?)`, t.ID, t.Category, t.BusinessDate, t.Window, store.FormatTime(now), t.stepServeMS)
+	if err == nil {
+		q.recorded = append(q.recorded, service{t.Category, t.BusinessDate, time.Duration(t.stepServeMS) * time.Millisecond})
+	}
 	return err
 }
 

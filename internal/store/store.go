@@ -76,6 +76,7 @@ func Open(ctx context.Context, path string, log *slog.Logger) (*DB, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
+	keepHeap()
 	d := &DB{path: path, log: log, added: make(chan struct{}, 1)}
 	if err := d.open(ctx); err != nil {
 		d.Close()
