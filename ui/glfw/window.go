@@ -176,8 +176,8 @@ func (w *Window) WaitPresented(ctx context.Context, seq uint64) error {
 }
 
 // Screenshot reads back what the window shows (the latest frame, drawn at the window's
-// framebuffer size): with glReadPixels, or with XGetImage from the X server. It waits for Run's main thread; it returns
-// ErrNotRunning when Run is not running.
+// framebuffer size): with glReadPixels, or with XGetImage from the X server. It waits for
+// Run's main thread; it returns ErrNotRunning when Run is not running.
 func (w *Window) Screenshot() (*image.RGBA, error) {
 	if !w.started.Load() {
 		return nil, ErrNotRunning
@@ -378,8 +378,10 @@ func (w *Window) open(display string) (win *glfw.Window, p painter, err error) {
 	}
 	if api == "x11" {
 		win, p, err = w.openX11(mon, mode)
-		if err == nil || w.cfg.Present == "x11" {
+		if err == nil {
 			w.setPresent(api, why)
+		}
+		if err == nil || w.cfg.Present == "x11" {
 			return win, p, err
 		}
 		// auto: an unusual visual; OpenGL copes with any.
