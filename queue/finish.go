@@ -136,7 +136,7 @@ func (q *Queue) Cancel(ctx context.Context, number, reason string) (Ticket, erro
 func (q *Queue) HallReset(ctx context.Context) (int, error) {
 	var n int
 	err := q.write(ctx, func(tx *store.Tx, now time.Time) error {
-		ts, err := queryTickets(ctx, tx, `WHERE state != 'finished' ORDER BY id`)
+		ts, err := queryTickets(ctx, tx, `WHERE `+openTickets+` ORDER BY id`)
 		if err != nil {
 			return err
 		}
@@ -151,6 +151,12 @@ func (q *Queue) HallReset(ctx context.Context) (int, error) {
 	return n, err
 }
 
+// openTickets is "state != 'finished'" in a form that reads the partial indexes of the
+// waiting, the called or serving, and the parked tickets (migration 0010), not the table.
+const openTickets = `id IN (SELECT id FROM queue_tickets WHERE state = 'waiting'
+	UNION ALL SELECT id FROM queue_tickets WHERE state IN ('called', 'serving')
+	UNION ALL SELECT id FROM queue_tickets WHERE state = 'parked')`
+
 // ReasonEndOfDay is the reason of tickets EndDay finished.
 const ReasonEndOfDay = "end_of_day"
 
@@ -161,7 +167,7 @@ const ReasonEndOfDay = "end_of_day"
 func (q *Queue) EndDay(ctx context.Context) (int, error) {
 	var n int
 	err := q.write(ctx, func(tx *store.Tx, now time.Time) error {
-		ts, err := queryTickets(ctx, tx, `WHERE state != 'finished' AND business_date < ? ORDER BY id`, q.businessDate(now))
+		ts, err := queryTickets(ctx, tx, `WHERE `+openTickets+` AND business_date < ? ORDER BY id`, q.businessDate(now))
 		if err != nil {
 			return err
 		}

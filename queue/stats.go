@@ -84,9 +84,11 @@ func (q *Queue) Stats(ctx context.Context) (Stats, error) {
 	}
 
 	busy := map[int]WindowStat{}
-	// "state != 'finished'" lets SQLite use the partial index queue_tickets_open.
+	// Each half repeats its partial index's WHERE (queue_tickets_window_active, _parked), so
+	// SQLite reads those small indexes, not the table.
 	rows, err = tx.QueryContext(ctx, `SELECT state, window_id, number, since_ms FROM queue_tickets
-		WHERE state IN ('called', 'serving', 'parked') AND state != 'finished'`)
+		WHERE state IN ('called', 'serving')
+		UNION ALL SELECT state, window_id, number, since_ms FROM queue_tickets WHERE state = 'parked'`)
 	if err != nil {
 		return fail(err)
 	}
