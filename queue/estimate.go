@@ -27,10 +27,15 @@ func (q *Queue) Estimate(ctx context.Context, category string) (Estimate, error)
 	if q.cats[category] == nil {
 		return Estimate{}, fmt.Errorf("%w: %q", ErrUnknownCategory, category)
 	}
-	var ahead int
-	if err := q.db.Read().QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM queue_waiting WHERE category = ?`,
-		category).Scan(&ahead); err != nil {
-		return Estimate{}, fmt.Errorf("queue: estimate: %w", err)
+	counts, err := q.waitingCounts(ctx)
+	if err != nil {
+		return Estimate{}, err
+	}
+	ahead := 0
+	for k, n := range counts {
+		if k.category == category {
+			ahead += n
+		}
 	}
 	// A read: it does not hold the queue's mutex, so it reads the services from the
 	// database rather than from recent, which only writes may touch.
@@ -52,9 +57,9 @@ func (q *Queue) estimateFor(ctx context.Context, tx *store.Tx, now time.Time, t 
 	if t.fresh {
 		// Just issued: its queue key is now and its id the largest, so it is last of its
 		// class, and the people ahead are everyone waiting in its class or a better one
-		// (queue_waiting, kept by triggers) but itself.
-		err = tx.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) - 1 FROM queue_waiting WHERE category = ? AND class <= ?`,
-			t.Category, t.class).Scan(&ahead)
+		// (the waiting counts) but itself.
+		ahead, err = q.waitingAhead(ctx, tx, t.Category, t.class)
+		ahead--
 	} else {
 		err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM queue_tickets WHERE state = 'waiting' AND category = ?
 			AND (class < ? OR (class = ? AND (queue_key < ? OR (queue_key = ? AND id < ?))))`,

@@ -49,7 +49,7 @@ func (q *Queue) requeue(ctx context.Context, tx *store.Tx, now time.Time, t *Tic
 	case Original:
 		t.queueKey = t.IssuedAt.UnixMilli()
 	}
-	return save(ctx, tx, t)
+	return q.save(ctx, tx, t)
 }
 
 func priorityClass(t *Ticket) int {
@@ -197,7 +197,7 @@ func (q *Queue) finish(ctx context.Context, tx *store.Tx, now time.Time, t *Tick
 		}
 	}
 	t.State, t.Outcome, t.Reason, t.FinishedAt = Finished, outcome, reason, now
-	if err := save(ctx, tx, t); err != nil {
+	if err := q.save(ctx, tx, t); err != nil {
 		return err
 	}
 	return emit(tx, now, "ticket.finished", finishedEvent(t, outcome, reason))

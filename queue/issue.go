@@ -141,6 +141,7 @@ func (q *Queue) issue(ctx context.Context, tx *store.Tx, now time.Time, req Issu
 			if t.ID, err = res.LastInsertId(); err != nil {
 				return Ticket{}, err
 			}
+			q.track(&t)
 			break
 		}
 		if attempt > 0 {

@@ -99,6 +99,10 @@ type Ticket struct {
 
 	class       int
 	fresh       bool // made by this Issue call (not an existing ticket)
+	// where the ticket waited as its transaction last read or wrote it (wasWaiting false:
+	// it did not wait), for the waiting counts (track)
+	was        waitKey
+	wasWaiting bool
 	queueKey    int64
 	sinceMS     int64
 	stepServeMS int64
@@ -150,6 +154,16 @@ type Queue struct {
 	counters map[string]counter // category -> its row for the latest date numbered
 	recorded []service
 	numbered []counter
+
+	// waiting counts the waiting tickets per category and class as committed, nil while
+	// unknown, and moves is how the running write changes it (waiting.go). waiting is
+	// changed under both mu and wmu, so readers that do not hold mu read it under wmu.
+	waiting map[waitKey]int
+	moves   []waitMove
+	wmu     sync.Mutex
+
+	// dataVersion is PRAGMA data_version as the last write saw it (sameData).
+	dataVersion int64
 }
 
 // New returns a queue over db, which must have the queue migration applied (store.Open
@@ -184,15 +198,47 @@ func (q *Queue) write(ctx context.Context, fn func(tx *store.Tx, now time.Time) 
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	now := q.now()
-	q.recorded, q.numbered = q.recorded[:0], q.numbered[:0]
-	if err := q.db.Write(ctx, func(tx *store.Tx) error { return fn(tx, now) }); err != nil {
+	q.recorded, q.numbered, q.moves = q.recorded[:0], q.numbered[:0], q.moves[:0]
+	done := false
+	err := q.db.Write(ctx, func(tx *store.Tx) error {
+		if err := q.sameData(tx); err != nil {
+			return err
+		}
+		err := fn(tx, now)
+		done = err == nil
+		return err
+	})
+	if err != nil {
 		// Rolled back, or a COMMIT that failed, after which only the database knows what
 		// it holds: it is read again.
 		clear(q.recent)
 		clear(q.counters)
+		if done {
+			// fn succeeded, so COMMIT failed: it may or may not have committed. (A
+			// rollback leaves the waiting counts right: nothing was applied to them.)
+			q.setWaiting(nil)
+		}
+		q.moves = q.moves[:0]
 		return err
 	}
 	q.committed()
+	return nil
+}
+
+// sameData forgets what the queue remembers of its tables if another connection (another
+// process, or another Queue on the same file) has committed since this Queue's last write:
+// PRAGMA data_version changes only then, not for the connection's own commits.
+func (q *Queue) sameData(tx *store.Tx) error {
+	var v int64
+	if err := tx.QueryRow("PRAGMA data_version").Scan(&v); err != nil {
+		return err
+	}
+	if v != q.dataVersion {
+		clear(q.recent)
+		clear(q.counters)
+		q.setWaiting(nil)
+		q.dataVersion = v
+	}
 	return nil
 }
 
@@ -201,6 +247,7 @@ func (q *Queue) write(ctx context.Context, fn func(tx *store.Tx, now time.Time) 
 // category not in recent, or kept for another date, is left to be read from the database
 // when it is next needed.
 func (q *Queue) committed() {
+	q.applyMoves()
 	for _, c := range q.numbered {
 		q.counters[c.category] = c
 	}
@@ -325,6 +372,7 @@ func scanTicket(r scanner) (Ticket, error) {
 		CallCount: int(num(15)), sinceMS: num(20), Wait: ms(21), CalledToStart: ms(22), Serve: ms(23), Parked: ms(24),
 		stepServeMS: num(25), MaskedName: str(26),
 	}
+	t.was, t.wasWaiting = waitKey{t.Category, t.class}, t.State == Waiting
 	for i, dst := range []*time.Time{&t.IssuedAt, &t.CalledAt, &t.StartedAt, &t.FinishedAt} {
 		s := str(16 + i)
 		if s == "" {
@@ -364,13 +412,16 @@ func queryTickets(ctx context.Context, db querier, where string, args ...any) ([
 }
 
 // save writes every mutable column of t.
-func save(ctx context.Context, tx *store.Tx, t *Ticket) error {
+func (q *Queue) save(ctx context.Context, tx *store.Tx, t *Ticket) error {
 	_, err := tx.ExecContext(ctx, `UPDATE queue_tickets SET category = ?, state = ?, outcome = ?, reason = ?, class = ?,
 		queue_key = ?, window_id = ?, call_count = ?, called_at = ?, started_at = ?, finished_at = ?, since_ms = ?,
 		wait_ms = ?, call_ms = ?, serve_ms = ?, park_ms = ?, step_serve_ms = ? WHERE id = ?`,
 		t.Category, t.State, nullable(string(t.Outcome)), t.Reason, t.class, t.queueKey, nullInt(t.Window), t.CallCount,
 		nullTime(t.CalledAt), nullTime(t.StartedAt), nullTime(t.FinishedAt), t.sinceMS,
 		t.Wait.Milliseconds(), t.CalledToStart.Milliseconds(), t.Serve.Milliseconds(), t.Parked.Milliseconds(), t.stepServeMS, t.ID)
+	if err == nil {
+		q.track(t)
+	}
 	return err
 }
 

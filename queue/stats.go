@@ -44,16 +44,32 @@ type WindowStat struct {
 
 // Stats reads the current state from a read-only connection. Every console and the hall
 // display read it on each call, so nothing in it grows with the number waiting: counts
-// come from queue_waiting, the longest wait from one index seek per category and class,
-// and today's outcomes from the finished-by-day index.
+// come from the queue's waiting counts (waiting.go), the longest wait from one index seek
+// per category and class, and today's outcomes from the finished-by-day index.
+//
+// The counts are those of the latest committed operation, and the rest one snapshot of
+// the database: an operation that commits while Stats runs may show in one and not yet in
+// the other. Its own notification brings the next Stats, which has both.
 func (q *Queue) Stats(ctx context.Context) (Stats, error) {
 	now := q.now()
 	s := Stats{BusinessDate: q.businessDate(now), Waiting: map[string]int{}, LongestWait: map[string]time.Duration{}}
+	cats := make([]string, 0, len(q.cfg.Categories))
 	for _, c := range q.cfg.Categories {
 		s.Waiting[c.Code] = 0
+		cats = append(cats, c.Code)
 	}
 	fail := func(err error) (Stats, error) { return Stats{}, fmt.Errorf("queue: stats: %w", err) }
-	// One snapshot for all the reads, so the figures agree with each other.
+	counts, err := q.waitingCounts(ctx)
+	if err != nil {
+		return fail(err)
+	}
+	for k, n := range counts {
+		if _, ok := s.Waiting[k.category]; !ok {
+			cats = append(cats, k.category) // no longer configured, but tickets still wait in it
+		}
+		s.Waiting[k.category] += n
+	}
+	// One snapshot for the reads, so the figures from the database agree with each other.
 	tx, err := q.db.Read().BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return fail(err)
@@ -61,32 +77,21 @@ func (q *Queue) Stats(ctx context.Context) (Stats, error) {
 	defer tx.Rollback()
 
 	// The wait shown is the one the calling order uses: since the ticket joined this queue.
-	rows, err := tx.QueryContext(ctx, `SELECT w.category, w.n, (SELECT MIN(t.queue_key) FROM queue_tickets t
-		WHERE t.state = 'waiting' AND t.category = w.category AND t.class = w.class) FROM queue_waiting w WHERE w.n > 0`)
+	// The longest waiting of a category is the first of one of its classes.
+	heads, err := q.heads(ctx, tx, cats)
 	if err != nil {
 		return fail(err)
 	}
-	err = eachRow(rows, func() error {
-		var cat string
-		var n int
-		var first sql.NullInt64
-		if err := rows.Scan(&cat, &n, &first); err != nil {
-			return err
+	for _, h := range heads {
+		if w := now.Sub(time.UnixMilli(h.queueKey)); w > s.LongestWait[h.category] {
+			s.LongestWait[h.category] = w
 		}
-		s.Waiting[cat] += n
-		if w := now.Sub(time.UnixMilli(first.Int64)); first.Valid && w > s.LongestWait[cat] {
-			s.LongestWait[cat] = w
-		}
-		return nil
-	})
-	if err != nil {
-		return fail(err)
 	}
 
 	busy := map[int]WindowStat{}
 	// Each half repeats its partial index's WHERE (queue_tickets_window_active, _parked), so
 	// SQLite reads those small indexes, not the table.
-	rows, err = tx.QueryContext(ctx, `SELECT state, window_id, number, since_ms FROM queue_tickets
+	rows, err := tx.QueryContext(ctx, `SELECT state, window_id, number, since_ms FROM queue_tickets
 		WHERE state IN ('called', 'serving')
 		UNION ALL SELECT state, window_id, number, since_ms FROM queue_tickets WHERE state = 'parked'`)
 	if err != nil {

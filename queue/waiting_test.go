@@ -1,0 +1,277 @@
+package queue
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"testing"
+	"time"
+
+	"github.com/hallkiosk/hallkiosk/internal/store"
+)
+
+// checkWaiting compares the queue's waiting counts, if it has them, and what Stats and
+// Estimate report with a count of the waiting tickets in the database.
+func checkWaiting(t *testing.T, f *fixture, where string) {
+	t.Helper()
+	want, err := loadWaiting(f.ctx, f.db.Read())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.q.wmu.Lock()
+	got := f.q.copyWaiting()
+	f.q.wmu.Unlock()
+	if got != nil {
+		maps.DeleteFunc(got, func(_ waitKey, n int) bool { return n == 0 })
+		if !maps.Equal(got, want) {
+			t.Fatalf("%s: waiting counts %v; the database has %v", where, got, want)
+		}
+	}
+	perCat := map[string]int{}
+	for k, n := range want {
+		perCat[k.category] += n
+	}
+	st, err := f.q.Stats(f.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range f.q.cfg.Categories {
+		if st.Waiting[c.Code] != perCat[c.Code] {
+			t.Fatalf("%s: Stats waiting %v; the database has %v", where, st.Waiting, perCat)
+		}
+		est, err := f.q.Estimate(f.ctx, c.Code)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if est.Ahead != perCat[c.Code] {
+			t.Fatalf("%s: Estimate(%s).Ahead = %d; the database has %d waiting", where, c.Code, est.Ahead, perCat[c.Code])
+		}
+	}
+}
+
+// TestWaitingCountsFollowEveryChange walks a ticket through every change that moves it in
+// or out of a queue, or between categories and classes, and checks the counts after each.
+func TestWaitingCountsFollowEveryChange(t *testing.T) {
+	f := newFixture(t, testConfig())
+	must := f.must(t)
+	checkWaiting(t, f, "empty")
+	steps := []struct {
+		name string
+		do   func()
+	}{
+		{"issue A", func() { f.issue(t, "A") }},
+		{"issue A green", func() {
+			must(ticketOf(f.q.Issue(f.ctx, IssueRequest{Category: "A", Source: SourceWalkIn, Priority: PriorityGreen})))
+		}},
+		{"issue B appointment", func() {
+			must(ticketOf(f.q.Issue(f.ctx, IssueRequest{Category: "B", Source: SourceAppointment, AppointmentID: "APT-1"})))
+		}},
+		{"issue B id card twice", func() {
+			req := IssueRequest{Category: "B", Source: SourceIDCard, IDHash: hashOf("110105199001010019")}
+			must(ticketOf(f.q.Issue(f.ctx, req)))
+			if tk := must(ticketOf(f.q.Issue(f.ctx, req))); !tk.Existing {
+				t.Fatal("second swipe gave a new ticket")
+			}
+		}},
+		{"call next at 1", func() { must(f.q.CallNext(f.ctx, 1)) }},
+		{"transfer to C at the front", func() { must(f.q.Transfer(f.ctx, 1, "C", Front)) }},
+		{"call C at 3", func() { must(f.q.CallNext(f.ctx, 3)) }},
+		{"start and transfer to B at the end", func() {
+			must(f.q.Start(f.ctx, 3))
+			must(f.q.Transfer(f.ctx, 3, "B", End))
+		}},
+		{"call B at 2, transfer back to A by issue time", func() {
+			must(f.q.CallNext(f.ctx, 2))
+			must(f.q.Transfer(f.ctx, 2, "A", Original))
+		}},
+		{"call, park, return", func() {
+			tk := must(f.q.CallNext(f.ctx, 1))
+			must(f.q.Park(f.ctx, 1))
+			must(f.q.Return(f.ctx, 1, tk.Number))
+		}},
+		{"serve with a next step", func() {
+			must(f.q.Start(f.ctx, 1))
+			f.clk.Advance(time.Minute)
+			must(f.q.Finish(f.ctx, 1, Served, "B"))
+		}},
+		{"call a ticket by number, recall until no-show", func() {
+			st, err := f.q.Stats(f.ctx)
+			if err != nil || st.Waiting["B"] == 0 {
+				t.Fatalf("Stats = %v, %v; want someone waiting in B", st.Waiting, err)
+			}
+			ts, err := queryTickets(f.ctx, f.db.Read(), `WHERE state = 'waiting' AND category = 'B' ORDER BY id LIMIT 1`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			must(f.q.CallTicket(f.ctx, 2, ts[0].Number))
+			for {
+				if tk := must(f.q.Recall(f.ctx, 2)); tk.State == Finished {
+					break
+				}
+			}
+		}},
+		{"cancel a waiting ticket", func() {
+			ts, err := queryTickets(f.ctx, f.db.Read(), `WHERE state = 'waiting' ORDER BY id LIMIT 1`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			must(f.q.Cancel(f.ctx, ts[0].Number, ReasonPrintFailed))
+		}},
+		{"next day: end of day, then issue", func() {
+			f.clk.Advance(24 * time.Hour)
+			if _, err := f.q.EndDay(f.ctx); err != nil {
+				t.Fatal(err)
+			}
+			f.issue(t, "A")
+			f.issue(t, "C")
+		}},
+		{"hall reset", func() {
+			if _, err := f.q.CallNext(f.ctx, 3); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.q.HallReset(f.ctx); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	}
+	for _, s := range steps {
+		s.do()
+		checkWaiting(t, f, s.name)
+	}
+}
+
+func ticketOf(t Ticket, _ Estimate, err error) (Ticket, error) { return t, err }
+
+// TestWaitingCountsAfterFailedWrites: a write that rolls back leaves the counts as they
+// were, after it had moved them in its transaction; one whose COMMIT fails makes the queue
+// read them again.
+func TestWaitingCountsAfterFailedWrites(t *testing.T) {
+	f := newFixture(t, testConfig())
+	for range 3 {
+		f.issue(t, "A")
+	}
+	f.must(t)(f.q.CallNext(f.ctx, 1))
+	checkWaiting(t, f, "before")
+
+	// Window 1 is busy: CallNext picks and calls (moving a count) before the unique index
+	// refuses, and the write rolls back.
+	if _, err := f.q.CallNext(f.ctx, 1); !errors.Is(err, ErrWindowBusy) {
+		t.Fatalf("CallNext on a busy window = %v; want ErrWindowBusy", err)
+	}
+	checkWaiting(t, f, "after a rolled-back call")
+	// An issue refused after its number: the range check comes after the insert's
+	// moves are known, and the error rolls it all back.
+	err := f.q.write(f.ctx, func(tx *store.Tx, now time.Time) error {
+		if _, err := f.q.issue(f.ctx, tx, now, IssueRequest{Category: "A", Source: SourceWalkIn}); err != nil {
+			return err
+		}
+		if len(f.q.moves) != 1 {
+			t.Errorf("moves in the write = %v; want the issue's", f.q.moves)
+		}
+		return errors.New("refused")
+	})
+	if err == nil || err.Error() != "refused" {
+		t.Fatalf("write = %v", err)
+	}
+	checkWaiting(t, f, "after a rolled-back issue")
+
+	// A COMMIT that fails: a deferred foreign key is checked only then.
+	if err := f.db.Write(f.ctx, func(tx *store.Tx) error {
+		_, err := tx.Exec(`CREATE TABLE test_parent (id INTEGER PRIMARY KEY);
+			CREATE TABLE test_child (p INTEGER REFERENCES test_parent (id) DEFERRABLE INITIALLY DEFERRED)`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	err = f.q.write(f.ctx, func(tx *store.Tx, now time.Time) error {
+		if _, err := f.q.issue(f.ctx, tx, now, IssueRequest{Category: "A", Source: SourceWalkIn}); err != nil {
+			return err
+		}
+		_, err := tx.Exec(`INSERT INTO test_child (p) VALUES (42)`)
+		return err
+	})
+	if err == nil {
+		t.Fatal("a write breaking a deferred foreign key committed")
+	}
+	if f.q.waiting != nil {
+		t.Errorf("waiting counts after a failed COMMIT = %v; want unknown (nil)", f.q.waiting)
+	}
+	checkWaiting(t, f, "after a failed commit")
+	f.issue(t, "A")
+	checkWaiting(t, f, "after the next issue")
+}
+
+// TestWaitingCountsSeeOtherWriters: another connection's commit (another process on the
+// same file) makes the queue read its counts, and its other copies, again.
+func TestWaitingCountsSeeOtherWriters(t *testing.T) {
+	f := newFixture(t, testConfig())
+	f.issue(t, "A")
+	f.issue(t, "B")
+	checkWaiting(t, f, "before")
+
+	other, err := store.Open(f.ctx, f.path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	q2, err := New(other, testConfig(), f.clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, _, err := q2.Issue(f.ctx, IssueRequest{Category: "A", Source: SourceWalkIn}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := q2.CallNext(f.ctx, 2); err != nil {
+		t.Fatal(err)
+	}
+	// The first queue learns of it at its next write.
+	before, err := loadWaiting(f.ctx, f.db.Read())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk, est := f.issueEstimate2(t, "A")
+	if want := before[waitKey{"A", classNormal}]; tk.Number != "A005" || est.Ahead != want {
+		t.Errorf("issue after another writer = %s with %d ahead; want A005 with %d", tk.Number, est.Ahead, want)
+	}
+	checkWaiting(t, f, "after another writer")
+}
+
+func (f *fixture) issueEstimate2(t *testing.T, cat string) (Ticket, Estimate) {
+	t.Helper()
+	tk, est, err := f.q.Issue(f.ctx, IssueRequest{Category: cat, Source: SourceWalkIn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tk, est
+}
+
+// TestWaitingCountsAfterRestart: a new Queue on the same file (kioskd restarted) reads the
+// counts from the waiting index, whatever order reads and writes come in.
+func TestWaitingCountsAfterRestart(t *testing.T) {
+	for _, first := range []string{"stats", "issue"} {
+		t.Run(first, func(t *testing.T) {
+			f := newFixture(t, testConfig())
+			for i := range 7 {
+				f.issue(t, []string{"A", "B", "C"}[i%3])
+			}
+			f.must(t)(f.q.CallNext(f.ctx, 3))
+			f.db.Close()
+			f.open(t, testConfig())
+			if f.q.waiting != nil {
+				t.Fatalf("a new Queue has counts %v before reading anything", f.q.waiting)
+			}
+			switch first {
+			case "stats":
+				checkWaiting(t, f, "restart, Stats first")
+			case "issue":
+				_, est := f.issueEstimate2(t, "A")
+				if est.Ahead != 3 {
+					t.Errorf("first issue after a restart: %d ahead; want 3", est.Ahead)
+				}
+				checkWaiting(t, f, fmt.Sprintf("restart, %s first", first))
+			}
+		})
+	}
+}
