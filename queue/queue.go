@@ -97,15 +97,15 @@ type Ticket struct {
 	// Existing is set by Issue when it returned a ticket the citizen already had.
 	Existing bool
 
-	class int
-	fresh bool // made by this Issue call (not an existing ticket)
-	// where the ticket waited as its transaction last read or wrote it (wasWaiting false:
-	// it did not wait), for the waiting counts (track)
-	was         waitKey
-	wasWaiting  bool
+	class       int
+	fresh       bool // made by this Issue call (not an existing ticket)
 	queueKey    int64
 	sinceMS     int64
 	stepServeMS int64
+	// where the ticket waited as its transaction last read or wrote it (wasWaiting false:
+	// it did not wait), for the waiting counts (track)
+	was        waitKey
+	wasWaiting bool
 }
 
 // Estimate is what a citizen is told when taking a ticket.
