@@ -96,6 +96,18 @@ func (f *fixture) bareCommit(b *testing.B, i int) time.Duration {
 }
 
 func BenchmarkIssue(b *testing.B) {
+	benchIssue(b, func(i int, cat string) IssueRequest { return IssueRequest{Category: cat, Source: SourceWalkIn} })
+}
+
+// BenchmarkIssueIDCard is Issue from an ID card: a new person each time, so each issue
+// also looks for that person's open ticket first (and finds none).
+func BenchmarkIssueIDCard(b *testing.B) {
+	benchIssue(b, func(i int, cat string) IssueRequest {
+		return IssueRequest{Category: cat, Source: SourceIDCard, IDHash: hashOf(fmt.Sprint("bench-", i))}
+	})
+}
+
+func benchIssue(b *testing.B, req func(i int, cat string) IssueRequest) {
 	f := newFixture(b, benchConfig())
 	f.fill(b, benchWaiting)
 	cats := []string{"A", "B", "C", "D", "E"}
@@ -103,8 +115,10 @@ func BenchmarkIssue(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
-		if _, _, err := f.q.Issue(f.ctx, IssueRequest{Category: cats[i%5], Source: SourceWalkIn}); err != nil {
+		if t, _, err := f.q.Issue(f.ctx, req(i, cats[i%5])); err != nil {
 			b.Fatal(err)
+		} else if t.Existing {
+			b.Fatalf("issue %d gave an existing ticket", i)
 		}
 		lat = append(lat, time.Since(start))
 		bare = append(bare, f.bareCommit(b, i))

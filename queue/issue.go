@@ -85,13 +85,14 @@ func (q *Queue) issue(ctx context.Context, tx *store.Tx, now time.Time, req Issu
 
 	// One open ticket per person and category: a second card swipe returns it (to reprint),
 	// it does not queue twice. The same for an appointment checked in twice.
-	// Two queries, not one with OR, so each uses its partial index.
+	// Two queries, not one with OR, so each uses its partial index; "IN (?)", not "= ?",
+	// for the reason in headsQuery (35 us a query, against 9 for byNumber's alike).
 	for _, dup := range []struct {
 		key, where string
 		args       []any
 	}{
-		{req.IDHash, `id_hash = ? AND category = ? AND id_hash IS NOT NULL`, []any{req.IDHash, req.Category}},
-		{req.AppointmentID, `appointment_id = ? AND appointment_id IS NOT NULL`, []any{req.AppointmentID}},
+		{req.IDHash, `id_hash IN (?) AND category IN (?) AND id_hash IS NOT NULL`, []any{req.IDHash, req.Category}},
+		{req.AppointmentID, `appointment_id IN (?) AND appointment_id IS NOT NULL`, []any{req.AppointmentID}},
 	} {
 		if dup.key == "" {
 			continue
