@@ -14,8 +14,8 @@ out="var/bench/bench-$(date -u +%Y%m%dT%H%M%SZ).txt"
   go test -run '^$' -bench 'EncodeTicket' -benchmem -count 3 ./devices/escpos/
   echo "# ticket printer: print + confirm a ticket over a pty at 115200 baud (overhead-ms/op = total - wire, goal <= 5 ms) and over TCP"
   go test -run '^$' -bench 'PrintTicket' -benchtime 30x -count 3 ./devices/escpos/
-  echo "# queue: issue and call-next with 5,000 waiting and 50 windows, synchronous=FULL, beside one bare FULL commit on the same disk (goal: p99 <= 1.5x the bare commit)"
-  go test -run '^$' -bench 'Issue|CallNext|BareCommit' -benchtime 3s ./queue/
+  echo "# queue: issue (walk-in, and from an ID card) and call-next with 5,000 waiting and 50 windows, synchronous=FULL, each beside one bare FULL commit per iteration on the same disk (goal: p99 <= 1.5x the bare commit); three runs, as the disk's tail varies from minute to minute"
+  go test -run '^$' -bench 'Issue|CallNext|BareCommit' -benchtime 3s -count 3 ./queue/
   echo "# queue: Stats, what every window console and hall display reads on each call, with 5,000 waiting and 2,000 finished today"
   go test -run '^$' -bench 'Stats' -benchmem -count 3 ./queue/
   echo "# store: one single-row transaction, synchronous=FULL, on this disk (the bare-commit baseline)"
