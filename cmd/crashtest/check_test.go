@@ -333,3 +333,14 @@ func TestVerdict(t *testing.T) {
 		t.Errorf("summary %q", got)
 	}
 }
+
+func TestCompareWaiting(t *testing.T) {
+	if err := compareWaiting(map[string]int{"A": 2, "B": 0}, map[string]int{"A": 2}); err != nil {
+		t.Errorf("equal counts (B 0 on one side, absent on the other): %v", err)
+	}
+	err := compareWaiting(map[string]int{"A": 2, "C": 1}, map[string]int{"A": 3, "B": 1})
+	want := "waiting counts after the last restart differ from the database: A: kioskd 2, database 3; B: kioskd 0, database 1; C: kioskd 1, database 0"
+	if err == nil || err.Error() != want {
+		t.Errorf("compareWaiting = %v; want %q", err, want)
+	}
+}

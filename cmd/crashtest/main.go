@@ -9,7 +9,9 @@
 //	kills=N acked=N lost=N duplicates=N integrity=ok
 //
 // and the exit status is non-zero when lost or duplicates is not 0, integrity is not ok,
-// fewer kills than -kills were done within -max, or no ticket was issued or finished.
+// fewer kills than -kills were done within -max, no ticket was issued or finished, or
+// the waiting counts kioskd reports after its last restart (kept in memory) differ from
+// the database's.
 //
 //   - acked counts acknowledged operations of every kind: issues answered 201 and
 //     call-next, start and finish answered 200 (the split is printed on stderr). Each is
@@ -42,6 +44,7 @@ import (
 	"bytes"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -51,7 +54,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -270,6 +275,9 @@ windows = [1, 2, 3]
 	time.Sleep(200 * time.Millisecond)
 	stop.Store(true)
 	wg.Wait()
+	// The queue keeps its waiting counts in memory, rebuilt after each restart and moved
+	// by every operation since: with the clients stopped they must match the database.
+	reported, statusErr := waitingReported(client, "http://"+hallAddr+"/hall/v1/status", tk.Terminal[0])
 	cur.Process.Kill()
 	cur.Wait()
 
@@ -280,7 +288,85 @@ windows = [1, 2, 3]
 	if err != nil {
 		return err
 	}
-	return report(os.Stdout, os.Stderr, res, got.bad, done, kills)
+	verdict := report(os.Stdout, os.Stderr, res, got.bad, done, kills)
+	if statusErr != nil {
+		return errors.Join(verdict, fmt.Errorf("reading the waiting counts from kioskd: %w", statusErr))
+	}
+	stored, err := waitingStored(db)
+	if err != nil {
+		return errors.Join(verdict, err)
+	}
+	return errors.Join(verdict, compareWaiting(reported, stored))
+}
+
+// waitingReported is the waiting count per category that kioskd's hall status gives.
+func waitingReported(client *http.Client, url, token string) (map[string]int, error) {
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Waiting map[string]int `json:"waiting"`
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("%s answered %s", url, resp.Status)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return nil, fmt.Errorf("%s: %w", url, err)
+	}
+	return st.Waiting, nil
+}
+
+// waitingStored counts the waiting tickets per category in the database file.
+func waitingStored(path string) (map[string]int, error) {
+	db, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=5000")
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT category, COUNT(*) FROM queue_tickets WHERE state = 'waiting' GROUP BY category`)
+	if err != nil {
+		return nil, fmt.Errorf("counting the waiting tickets: %w", err)
+	}
+	defer rows.Close()
+	n := map[string]int{}
+	for rows.Next() {
+		var c string
+		var k int
+		if err := rows.Scan(&c, &k); err != nil {
+			return nil, err
+		}
+		n[c] = k
+	}
+	return n, rows.Err()
+}
+
+// compareWaiting fails when kioskd reported other waiting counts than the database holds
+// (a category missing on one side counts as 0).
+func compareWaiting(reported, stored map[string]int) error {
+	var diff []string
+	for _, m := range []map[string]int{reported, stored} {
+		for c := range m {
+			if reported[c] != stored[c] && !slices.Contains(diff, c) {
+				diff = append(diff, c)
+			}
+		}
+	}
+	if len(diff) == 0 {
+		return nil
+	}
+	slices.Sort(diff)
+	var b strings.Builder
+	for _, c := range diff {
+		fmt.Fprintf(&b, " %s: kioskd %d, database %d;", c, reported[c], stored[c])
+	}
+	return fmt.Errorf("waiting counts after the last restart differ from the database:%s", strings.TrimSuffix(b.String(), ";"))
 }
 
 // report prints the problems and the per-kind counts on stderr and the summary line alone
