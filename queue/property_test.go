@@ -247,7 +247,7 @@ func checkInvariants(t *testing.T, f *fixture, op int) {
 	if bad != 0 {
 		t.Fatalf("op %d: %d tickets with negative times or counts", op, bad)
 	}
-	checkWaiting(t, f, fmt.Sprintf("op %d", op))
+	checkMemory(t, f, fmt.Sprintf("op %d", op))
 	f.events(t) // seq contiguous
 }
 

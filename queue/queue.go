@@ -102,10 +102,9 @@ type Ticket struct {
 	queueKey    int64
 	sinceMS     int64
 	stepServeMS int64
-	// where the ticket waited as its transaction last read or wrote it (wasWaiting false:
-	// it did not wait), for the waiting counts (track)
-	was        waitKey
-	wasWaiting bool
+	// was is the ticket as its transaction last read or wrote it (zero: not yet stored),
+	// for what the queue keeps in memory (track)
+	was place
 }
 
 // Estimate is what a citizen is told when taking a ticket.
@@ -162,6 +161,12 @@ type Queue struct {
 	moves   []waitMove
 	wmu     sync.Mutex
 
+	// holders are the open tickets of each person per category and of each appointment,
+	// nil while unknown, and holds how the running write changes them (holders.go). Only
+	// writes use them, under mu.
+	holders map[string][]int64
+	holds   []holdMove
+
 	// dataVersion is PRAGMA data_version as the last write saw it (sameData).
 	dataVersion int64
 }
@@ -198,7 +203,7 @@ func (q *Queue) write(ctx context.Context, fn func(tx *store.Tx, now time.Time) 
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	now := q.now()
-	q.recorded, q.numbered, q.moves = q.recorded[:0], q.numbered[:0], q.moves[:0]
+	q.recorded, q.numbered, q.moves, q.holds = q.recorded[:0], q.numbered[:0], q.moves[:0], q.holds[:0]
 	done := false
 	err := q.db.Write(ctx, func(tx *store.Tx) error {
 		if err := q.sameData(tx); err != nil {
@@ -215,10 +220,12 @@ func (q *Queue) write(ctx context.Context, fn func(tx *store.Tx, now time.Time) 
 		clear(q.counters)
 		if done {
 			// fn succeeded, so COMMIT failed: it may or may not have committed. (A
-			// rollback leaves the waiting counts right: nothing was applied to them.)
+			// rollback leaves the waiting counts and the holders right: nothing was
+			// applied to them.)
 			q.setWaiting(nil)
+			q.holders = nil
 		}
-		q.moves = q.moves[:0]
+		q.moves, q.holds = q.moves[:0], q.holds[:0]
 		return err
 	}
 	q.committed()
@@ -237,6 +244,7 @@ func (q *Queue) sameData(tx *store.Tx) error {
 		clear(q.recent)
 		clear(q.counters)
 		q.setWaiting(nil)
+		q.holders = nil
 		q.dataVersion = v
 	}
 	return nil
@@ -248,6 +256,7 @@ func (q *Queue) sameData(tx *store.Tx) error {
 // when it is next needed.
 func (q *Queue) committed() {
 	q.applyMoves()
+	q.applyHolds()
 	for _, c := range q.numbered {
 		q.counters[c.category] = c
 	}
@@ -373,7 +382,7 @@ func scanTicket(r scanner) (Ticket, error) {
 		CallCount: int(num(15)), sinceMS: num(20), Wait: ms(21), CalledToStart: ms(22), Serve: ms(23), Parked: ms(24),
 		stepServeMS: num(25), MaskedName: str(26),
 	}
-	t.was, t.wasWaiting = waitKey{t.Category, t.class}, t.State == Waiting
+	t.was = place{t.State, t.Category, t.class}
 	for i, dst := range []*time.Time{&t.IssuedAt, &t.CalledAt, &t.StartedAt, &t.FinishedAt} {
 		s := str(16 + i)
 		if s == "" {

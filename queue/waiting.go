@@ -32,19 +32,29 @@ type waitMove struct {
 	n   int
 }
 
-// track records how t's change, written in the running transaction, moves the waiting
-// counts: out of where it waited when it was read or last written, into where it waits
-// now. Every write of a ticket row calls it (issue, call and save).
+// place is where a ticket is: its state, category and calling class.
+type place struct {
+	state    State // "" for a ticket not stored yet
+	category string
+	class    int
+}
+
+// track records how t's change, written in the running transaction, moves what the queue
+// keeps in memory: the waiting counts (out of where it waited when it was read or last
+// written, into where it waits now) and the open tickets of a person or an appointment
+// (holders.go). Every write of a ticket row calls it (issue, call and save).
 func (q *Queue) track(t *Ticket) {
-	now := waitKey{t.Category, t.class}
-	waits := t.State == Waiting
-	if t.wasWaiting && (!waits || t.was != now) {
-		q.moves = append(q.moves, waitMove{t.was, -1})
+	was, now := t.was, place{t.State, t.Category, t.class}
+	wasWaiting, waits := was.state == Waiting, now.state == Waiting
+	from, to := waitKey{was.category, was.class}, waitKey{now.category, now.class}
+	if wasWaiting && (!waits || from != to) {
+		q.moves = append(q.moves, waitMove{from, -1})
 	}
-	if waits && (!t.wasWaiting || t.was != now) {
-		q.moves = append(q.moves, waitMove{now, +1})
+	if waits && (!wasWaiting || from != to) {
+		q.moves = append(q.moves, waitMove{to, +1})
 	}
-	t.was, t.wasWaiting = now, waits
+	q.trackHolder(t, was, now)
+	t.was = now
 }
 
 // waitingAhead is how many tickets wait in category in class or a better one (a lower

@@ -4,16 +4,34 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/hallkiosk/hallkiosk/internal/store"
 )
 
-// checkWaiting compares the queue's waiting counts, if it has them, and what Stats and
-// Estimate report with a count of the waiting tickets in the database.
-func checkWaiting(t *testing.T, f *fixture, where string) {
+// checkMemory compares what the queue keeps in memory, where it has it, with the database:
+// the waiting counts (and what Stats and Estimate report) and the open tickets of people
+// and appointments.
+func checkMemory(t *testing.T, f *fixture, where string) {
 	t.Helper()
+	if f.q.holders != nil {
+		want, err := loadHolders(f.ctx, f.db.Read())
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string][]int64{}
+		for k, ids := range f.q.holders {
+			got[k] = slices.Sorted(slices.Values(ids))
+		}
+		for k, ids := range want {
+			want[k] = slices.Sorted(slices.Values(ids))
+		}
+		if !maps.EqualFunc(got, want, slices.Equal) {
+			t.Fatalf("%s: open tickets of people and appointments %v; the database has %v", where, got, want)
+		}
+	}
 	want, err := loadWaiting(f.ctx, f.db.Read())
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +72,7 @@ func checkWaiting(t *testing.T, f *fixture, where string) {
 func TestWaitingCountsFollowEveryChange(t *testing.T) {
 	f := newFixture(t, testConfig())
 	must := f.must(t)
-	checkWaiting(t, f, "empty")
+	checkMemory(t, f, "empty")
 	steps := []struct {
 		name string
 		do   func()
@@ -136,7 +154,7 @@ func TestWaitingCountsFollowEveryChange(t *testing.T) {
 	}
 	for _, s := range steps {
 		s.do()
-		checkWaiting(t, f, s.name)
+		checkMemory(t, f, s.name)
 	}
 }
 
@@ -151,14 +169,14 @@ func TestWaitingCountsAfterFailedWrites(t *testing.T) {
 		f.issue(t, "A")
 	}
 	f.must(t)(f.q.CallNext(f.ctx, 1))
-	checkWaiting(t, f, "before")
+	checkMemory(t, f, "before")
 
 	// Window 1 is busy: CallNext picks and calls (moving a count) before the unique index
 	// refuses, and the write rolls back.
 	if _, err := f.q.CallNext(f.ctx, 1); !errors.Is(err, ErrWindowBusy) {
 		t.Fatalf("CallNext on a busy window = %v; want ErrWindowBusy", err)
 	}
-	checkWaiting(t, f, "after a rolled-back call")
+	checkMemory(t, f, "after a rolled-back call")
 	// An issue refused after its number: the range check comes after the insert's
 	// moves are known, and the error rolls it all back.
 	err := f.q.write(f.ctx, func(tx *store.Tx, now time.Time) error {
@@ -173,7 +191,7 @@ func TestWaitingCountsAfterFailedWrites(t *testing.T) {
 	if err == nil || err.Error() != "refused" {
 		t.Fatalf("write = %v", err)
 	}
-	checkWaiting(t, f, "after a rolled-back issue")
+	checkMemory(t, f, "after a rolled-back issue")
 
 	// A COMMIT that fails: a deferred foreign key is checked only then.
 	if err := f.db.Write(f.ctx, func(tx *store.Tx) error {
@@ -196,9 +214,9 @@ func TestWaitingCountsAfterFailedWrites(t *testing.T) {
 	if f.q.waiting != nil {
 		t.Errorf("waiting counts after a failed COMMIT = %v; want unknown (nil)", f.q.waiting)
 	}
-	checkWaiting(t, f, "after a failed commit")
+	checkMemory(t, f, "after a failed commit")
 	f.issue(t, "A")
-	checkWaiting(t, f, "after the next issue")
+	checkMemory(t, f, "after the next issue")
 }
 
 // TestWaitingCountsSeeOtherWriters: another connection's commit (another process on the
@@ -207,7 +225,7 @@ func TestWaitingCountsSeeOtherWriters(t *testing.T) {
 	f := newFixture(t, testConfig())
 	f.issue(t, "A")
 	f.issue(t, "B")
-	checkWaiting(t, f, "before")
+	checkMemory(t, f, "before")
 
 	other, err := store.Open(f.ctx, f.path, nil)
 	if err != nil {
@@ -235,7 +253,7 @@ func TestWaitingCountsSeeOtherWriters(t *testing.T) {
 	if want := before[waitKey{"A", classNormal}]; tk.Number != "A005" || est.Ahead != want {
 		t.Errorf("issue after another writer = %s with %d ahead; want A005 with %d", tk.Number, est.Ahead, want)
 	}
-	checkWaiting(t, f, "after another writer")
+	checkMemory(t, f, "after another writer")
 }
 
 func (f *fixture) issueEstimate2(t *testing.T, cat string) (Ticket, Estimate) {
@@ -264,14 +282,115 @@ func TestWaitingCountsAfterRestart(t *testing.T) {
 			}
 			switch first {
 			case "stats":
-				checkWaiting(t, f, "restart, Stats first")
+				checkMemory(t, f, "restart, Stats first")
 			case "issue":
 				_, est := f.issueEstimate2(t, "A")
 				if est.Ahead != 3 {
 					t.Errorf("first issue after a restart: %d ahead; want 3", est.Ahead)
 				}
-				checkWaiting(t, f, fmt.Sprintf("restart, %s first", first))
+				checkMemory(t, f, fmt.Sprintf("restart, %s first", first))
 			}
 		})
 	}
+}
+
+// TestHoldersFollowTickets: a person's open ticket is found in the category it is in now
+// (after a transfer or a next step), and no longer once it has finished; the same for an
+// appointment. Each step is also checked against the database.
+func TestHoldersFollowTickets(t *testing.T) {
+	f := newFixture(t, testConfig())
+	must := f.must(t)
+	card := func(cat string) Ticket {
+		t.Helper()
+		return must(ticketOf(f.q.Issue(f.ctx, IssueRequest{Category: cat, Source: SourceIDCard, IDHash: hashOf("p1")})))
+	}
+	first := card("A")
+	if again := card("A"); !again.Existing || again.Number != first.Number {
+		t.Fatalf("second swipe in A = %s (existing %v); want %s", again.Number, again.Existing, first.Number)
+	}
+	checkMemory(t, f, "issued")
+	must(f.q.CallNext(f.ctx, 1))
+	must(f.q.Transfer(f.ctx, 1, "B", End))
+	checkMemory(t, f, "transferred")
+	inA := card("A")
+	if inA.Existing {
+		t.Fatalf("swipe in A after the ticket moved to B returned %s", inA.Number)
+	}
+	if inB := card("B"); !inB.Existing || inB.Number != first.Number {
+		t.Fatalf("swipe in B = %s (existing %v); want the transferred %s", inB.Number, inB.Existing, first.Number)
+	}
+	// Window 2 serves A and B: the transferred ticket (B, since its transfer) and the new
+	// one in A; serve them until the transferred one has finished.
+	for {
+		tk := must(f.q.CallNext(f.ctx, 2))
+		must(f.q.Start(f.ctx, 2))
+		must(f.q.Finish(f.ctx, 2, Served, ""))
+		if tk.Number == first.Number {
+			break
+		}
+	}
+	checkMemory(t, f, "finished")
+	if inB := card("B"); inB.Existing {
+		t.Fatalf("swipe in B after the ticket finished returned %s", inB.Number)
+	}
+
+	appt := func() Ticket {
+		t.Helper()
+		return must(ticketOf(f.q.Issue(f.ctx, IssueRequest{Category: "C", Source: SourceAppointment, AppointmentID: "APT-9"})))
+	}
+	a := appt()
+	if again := appt(); !again.Existing || again.Number != a.Number {
+		t.Fatalf("second check-in = %s (existing %v); want %s", again.Number, again.Existing, a.Number)
+	}
+	must(f.q.Cancel(f.ctx, a.Number, "citizen_left"))
+	if again := appt(); again.Existing {
+		t.Fatalf("check-in after the ticket was cancelled returned %s", again.Number)
+	}
+	checkMemory(t, f, "appointments")
+}
+
+// TestHoldersAfterFailedWritesAndOtherWriters: a rolled-back issue leaves no hold behind, a
+// failed COMMIT makes the queue read the holders again, and so does another connection's
+// commit.
+func TestHoldersAfterFailedWritesAndOtherWriters(t *testing.T) {
+	f := newFixture(t, testConfig())
+	req := IssueRequest{Category: "A", Source: SourceIDCard, IDHash: hashOf("p2")}
+	err := f.q.write(f.ctx, func(tx *store.Tx, now time.Time) error {
+		if _, err := f.q.issue(f.ctx, tx, now, req); err != nil {
+			return err
+		}
+		// Within the write, a second swipe finds the ticket just issued, also when the
+		// holders must be read (from a transaction that already holds that ticket).
+		f.q.holders = nil
+		if again, err := f.q.issue(f.ctx, tx, now, req); err != nil || !again.Existing {
+			t.Errorf("second swipe in the same write = %+v, %v; want the first", again, err)
+		}
+		return errors.New("refused")
+	})
+	if err == nil {
+		t.Fatal("the write committed")
+	}
+	checkMemory(t, f, "after a rolled-back issue")
+	if tk := f.must(t)(ticketOf(f.q.Issue(f.ctx, req))); tk.Existing {
+		t.Fatalf("issue after the rollback returned an existing ticket %s", tk.Number)
+	}
+
+	other, err := store.Open(f.ctx, f.path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	q2, err := New(other, testConfig(), f.clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req3 := IssueRequest{Category: "B", Source: SourceIDCard, IDHash: hashOf("p3")}
+	theirs, _, err := q2.Issue(f.ctx, req3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tk := f.must(t)(ticketOf(f.q.Issue(f.ctx, req3))); !tk.Existing || tk.Number != theirs.Number {
+		t.Fatalf("swipe after another writer issued %s = %s (existing %v); want that ticket", theirs.Number, tk.Number, tk.Existing)
+	}
+	checkMemory(t, f, "after another writer")
 }
