@@ -7,6 +7,15 @@
 // A mutex in Queue serialises operations on top of SQLite's single writer: deciding who is
 // next and calling them is one step. Reads (Estimate, Stats, Ticket) use the read-only pool.
 //
+// The Queue also keeps copies of a few things in memory, so that an operation writes and
+// reads fewer pages: the waiting counts per category and class (waiting.go), the open
+// tickets of each person and appointment for the duplicate check (holders.go), the last
+// numbers and the recent service times (issue.go, estimate.go). The database stays the
+// source: each copy is read from it when first needed, changed only once a write has
+// committed, and read again after a COMMIT that failed or when another connection has
+// committed (PRAGMA data_version, checked at the start of every write). Reads between two
+// writes of this Queue do not notice another process's writes; kioskd is the only writer.
+//
 // # Numbering
 //
 // Numbers run per category per business day, the date in the hall's zone (Config.Location,
