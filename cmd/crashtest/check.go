@@ -192,6 +192,27 @@ func check(db *sql.DB, acks []ack) (result, error) {
 		return res, err
 	}
 
+	// A person holds at most one open ticket per category: a second card swipe gets the
+	// first back (queue's holders, kept in memory and rebuilt at every restart). Nothing in
+	// this flow transfers a ticket, which could make two.
+	rows, err = db.Query(`SELECT substr(id_hash, 1, 8), category, COUNT(*) FROM queue_tickets
+		WHERE id_hash IS NOT NULL AND state != 'finished' GROUP BY id_hash, category HAVING COUNT(*) > 1`)
+	if err != nil {
+		return res, err
+	}
+	for rows.Next() {
+		var who, cat string
+		var n int
+		if err := rows.Scan(&who, &cat, &n); err != nil {
+			rows.Close()
+			return res, err
+		}
+		problem(false, "%d open tickets in %s were issued to one person (ID hash %s...): a card swipe should get the open one back", n, cat, who)
+	}
+	if err := rows.Close(); err != nil {
+		return res, err
+	}
+
 	// Acknowledged operations. In this flow each happens at most once to a ticket: a
 	// second success for the same thing means the first was undone by a kill and done
 	// again (for issue: the number was handed out twice that day). Each ack is judged once.

@@ -344,3 +344,17 @@ func TestCompareWaiting(t *testing.T) {
 		t.Errorf("compareWaiting = %v; want %q", err, want)
 	}
 }
+
+// A person with two open tickets in one category: the second swipe should have returned
+// the first.
+func TestCheckPersonHoldsTwo(t *testing.T) {
+	f := newHallFixture(t, t0)
+	card := `{"category":"A","source":"id_card","id_hash":"` + personHash(1) + `"}`
+	f.post(opIssue, 0, "/hall/v1/tickets", "term", card)
+	f.issue("A")
+	f.issue("B")
+	f.serve(3)
+	f.check().want(t, 0, 0)
+	f.exec(`UPDATE queue_tickets SET id_hash = ? WHERE number = 'A0002'`, personHash(1))
+	f.check().want(t, 0, 1)
+}
