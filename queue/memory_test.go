@@ -394,3 +394,12 @@ func TestHoldersAfterFailedWritesAndOtherWriters(t *testing.T) {
 	}
 	checkMemory(t, f, "after another writer")
 }
+
+// TestOneQueuePerHandle: a second Queue on the same handle would share its connection, and
+// neither would see the other's writes in PRAGMA data_version.
+func TestOneQueuePerHandle(t *testing.T) {
+	f := newFixture(t, testConfig())
+	if _, err := New(f.db, testConfig(), f.clk); err == nil {
+		t.Fatal("a second Queue on the same database handle was made")
+	}
+}

@@ -172,13 +172,17 @@ type Queue struct {
 }
 
 // New returns a queue over db, which must have the queue migration applied (store.Open
-// does). It does no I/O.
+// does). It does no I/O. There can be one Queue per database handle: a second New on the
+// same db fails (see store.DB.Claim).
 func New(db *store.DB, cfg Config, clk clock.Clock) (*Queue, error) {
 	if db == nil || clk == nil {
 		return nil, errors.New("queue: New needs a database and a clock")
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if err := db.Claim("queue"); err != nil {
+		return nil, err // what the Queue keeps in memory needs it to be the only one
 	}
 	cfg = cfg.withDefaults()
 	q := &Queue{db: db, cfg: cfg, clk: clk, loc: cfg.Location, cats: map[string]*Category{}, served: servedBy(cfg), nServe: map[string]int{},

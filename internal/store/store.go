@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mattn/go-sqlite3"
@@ -60,6 +61,18 @@ type DB struct {
 	version int
 	seqs    seqCache      // the next outbox seq per stream (outbox.go)
 	added   chan struct{} // OutboxAdded
+	claims  sync.Map      // Claim: name -> struct{}
+}
+
+// Claim reserves name on this handle for one user, and fails if it is taken. A component
+// that keeps copies of its tables in memory claims the handle: a second instance on the
+// same handle would write through the same connection, and nothing (not even PRAGMA
+// data_version, which counts other connections' commits) would tell the first.
+func (d *DB) Claim(name string) error {
+	if _, taken := d.claims.LoadOrStore(name, struct{}{}); taken {
+		return fmt.Errorf("store: %s is already in use on %s: one per database handle", name, d.path)
+	}
+	return nil
 }
 
 // Open opens (or creates) the database at path, checks its integrity and applies pending
