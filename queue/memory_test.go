@@ -227,15 +227,7 @@ func TestWaitingCountsSeeOtherWriters(t *testing.T) {
 	f.issue(t, "B")
 	checkMemory(t, f, "before")
 
-	other, err := store.Open(f.ctx, f.path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	q2, err := New(other, testConfig(), f.clk)
-	if err != nil {
-		t.Fatal(err)
-	}
+	q2 := f.otherProcess(t)
 	for range 3 {
 		if _, _, err := q2.Issue(f.ctx, IssueRequest{Category: "A", Source: SourceWalkIn}); err != nil {
 			t.Fatal(err)
@@ -375,15 +367,7 @@ func TestHoldersAfterFailedWritesAndOtherWriters(t *testing.T) {
 		t.Fatalf("issue after the rollback returned an existing ticket %s", tk.Number)
 	}
 
-	other, err := store.Open(f.ctx, f.path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	q2, err := New(other, testConfig(), f.clk)
-	if err != nil {
-		t.Fatal(err)
-	}
+	q2 := f.otherProcess(t)
 	req3 := IssueRequest{Category: "B", Source: SourceIDCard, IDHash: hashOf("p3")}
 	theirs, _, err := q2.Issue(f.ctx, req3)
 	if err != nil {
@@ -402,4 +386,19 @@ func TestOneQueuePerHandle(t *testing.T) {
 	if _, err := New(f.db, testConfig(), f.clk); err == nil {
 		t.Fatal("a second Queue on the same database handle was made")
 	}
+}
+
+// otherProcess is a second handle and Queue on f's file, as another process would have.
+func (f *fixture) otherProcess(t *testing.T) *Queue {
+	t.Helper()
+	other, err := store.Open(f.ctx, f.path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close() })
+	q, err := New(other, testConfig(), f.clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
 }
