@@ -72,24 +72,17 @@ func (q *Queue) holder(ctx context.Context, tx querier, key string) (int64, erro
 		}
 		q.holders = held
 	}
-	ids := q.holders[key]
-	for i, m := range q.holds {
+	// The committed holds of key (a copy) with the running write's moves of it.
+	held := map[string][]int64{key: slices.Clone(q.holders[key])}
+	for _, m := range q.holds {
 		if m.key == key {
-			// Only the running write's moves of this key: on a copy.
-			pending := map[string][]int64{key: slices.Clone(ids)}
-			for _, m := range q.holds[i:] {
-				if m.key == key {
-					applyHold(pending, m)
-				}
-			}
-			ids = pending[key]
-			break
+			applyHold(held, m)
 		}
 	}
-	if len(ids) == 0 {
-		return 0, nil
+	if ids := held[key]; len(ids) > 0 {
+		return slices.Min(ids), nil
 	}
-	return slices.Min(ids), nil
+	return 0, nil
 }
 
 // applyHold makes one move in held.
