@@ -91,6 +91,12 @@ windows = [4, 5]
 	if code == 0 || !strings.Contains(errOut, "category") || strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
 		t.Errorf("issuing in an unknown category: exit %d, %q; want a one-line error naming the category", code, errOut)
 	}
+	// Finishing at an idle window says that finishing needs a ticket (not the start that
+	// kioskctl tries first for a served outcome).
+	_, errOut, code = run(t, "kioskctl", append([]string{"queue", "finish", "--window", "1", "--outcome", "served"}, flags...)...)
+	if code == 0 || !strings.Contains(errOut, "Finish") || strings.Contains(errOut, "Start") {
+		t.Errorf("finish at an idle window: exit %d, %q; want an error about finishing", code, errOut)
+	}
 	k.stop(t)
 }
 

@@ -123,9 +123,10 @@ func queueCmd(args []string) error {
 		if *outcome == "served" {
 			// The same as the window console: served on a ticket that is only called starts
 			// its service first (the citizen came; staff skipped "start"). wrong_state means
-			// it is serving already.
+			// it is serving already; no_ticket is left to the finish below to report, in
+			// its own words.
 			_, err := call(fmt.Sprintf("/hall/v1/windows/%d/start", *window), t, map[string]string{})
-			if err != nil && !isCode(err, "wrong_state") {
+			if err != nil && !isCode(err, "wrong_state") && !isCode(err, "no_ticket") {
 				return err
 			}
 		}
