@@ -103,6 +103,12 @@ func (q *Queue) issue(ctx context.Context, tx *store.Tx, now time.Time, req Issu
 		if err != nil {
 			return Ticket{}, fmt.Errorf("queue: the open ticket %d of the same person or appointment: %w", id, err)
 		}
+		if t.State == Finished {
+			// Memory and database disagree: never hand back a finished ticket as the
+			// citizen's open one. The database decides; the holders are read again.
+			q.holders = nil
+			return q.issue(ctx, tx, now, req)
+		}
 		t.Existing = true
 		return t, nil
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -171,15 +172,34 @@ func TestWaitingCountsAfterFailedWrites(t *testing.T) {
 	f.must(t)(f.q.CallNext(f.ctx, 1))
 	checkMemory(t, f, "before")
 
-	// Window 1 is busy: CallNext picks and calls (moving a count) before the unique index
-	// refuses, and the write rolls back.
+	// Window 1 is busy: the unique index refuses the call's update, and the write rolls
+	// back.
 	if _, err := f.q.CallNext(f.ctx, 1); !errors.Is(err, ErrWindowBusy) {
 		t.Fatalf("CallNext on a busy window = %v; want ErrWindowBusy", err)
+	}
+	checkMemory(t, f, "after a refused call")
+	// A call that was written and moved a count, then rolled back (say its event could not
+	// be written).
+	err := f.q.write(f.ctx, func(tx *store.Tx, now time.Time) error {
+		tk, err := f.q.pickNext(f.ctx, tx, now, 2, f.q.served[2])
+		if err != nil {
+			return err
+		}
+		if err := f.q.call(f.ctx, tx, now, &tk, 2); err != nil {
+			return err
+		}
+		if len(f.q.moves) != 1 {
+			t.Errorf("moves in the write = %v; want the call's", f.q.moves)
+		}
+		return errors.New("refused")
+	})
+	if err == nil || err.Error() != "refused" {
+		t.Fatalf("write = %v", err)
 	}
 	checkMemory(t, f, "after a rolled-back call")
 	// An issue refused after its number: the range check comes after the insert's
 	// moves are known, and the error rolls it all back.
-	err := f.q.write(f.ctx, func(tx *store.Tx, now time.Time) error {
+	err = f.q.write(f.ctx, func(tx *store.Tx, now time.Time) error {
 		if _, err := f.q.issue(f.ctx, tx, now, IssueRequest{Category: "A", Source: SourceWalkIn}); err != nil {
 			return err
 		}
@@ -401,4 +421,67 @@ func (f *fixture) otherProcess(t *testing.T) *Queue {
 		t.Fatal(err)
 	}
 	return q
+}
+
+// TestMemoryReadersDuringWrites runs Stats and Estimate while windows call and finish and
+// tickets are issued, with the counts forgotten now and then (as after another process's
+// commit), so readers also load them under the queue's mutex; run it with -race.
+func TestMemoryReadersDuringWrites(t *testing.T) {
+	f := newFixture(t, testConfig())
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if _, err := f.q.Stats(f.ctx); err != nil {
+					t.Error(err)
+					return
+				}
+				if _, err := f.q.Estimate(f.ctx, "B"); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for i := range 300 {
+		f.issue(t, []string{"A", "B", "C"}[i%3])
+		if i%3 == 2 {
+			w := i/3%3 + 1
+			if _, err := f.q.CallNext(f.ctx, w); err == nil {
+				f.must(t)(f.q.Finish(f.ctx, w, NoShow, ""))
+			}
+		}
+		if i%50 == 0 {
+			f.q.mu.Lock()
+			f.q.setWaiting(nil)
+			f.q.mu.Unlock()
+		}
+	}
+	close(done)
+	wg.Wait()
+	checkMemory(t, f, "after the run")
+}
+
+// TestHolderNeverReturnsAFinishedTicket: if memory ever named a finished ticket as a
+// person's open one, Issue reads the holders again instead of handing it back.
+func TestHolderNeverReturnsAFinishedTicket(t *testing.T) {
+	f := newFixture(t, testConfig())
+	req := IssueRequest{Category: "A", Source: SourceIDCard, IDHash: hashOf("p4")}
+	old := f.must(t)(ticketOf(f.q.Issue(f.ctx, req)))
+	f.must(t)(f.q.Cancel(f.ctx, old.Number, "citizen_left"))
+	f.q.mu.Lock()
+	f.q.holders[personKey(req.IDHash, "A")] = []int64{old.ID} // wrong on purpose
+	f.q.mu.Unlock()
+	if tk := f.must(t)(ticketOf(f.q.Issue(f.ctx, req))); tk.Existing || tk.Number == old.Number {
+		t.Fatalf("swipe after the ticket was cancelled = %s (existing %v); want a new ticket", tk.Number, tk.Existing)
+	}
+	checkMemory(t, f, "after the new ticket")
 }
