@@ -220,14 +220,14 @@ func (q *Queue) write(ctx context.Context, fn func(tx *store.Tx, now time.Time) 
 	if err != nil {
 		// Rolled back, or a COMMIT that failed, after which only the database knows what
 		// it holds: it is read again.
-		clear(q.recent)
-		clear(q.counters)
 		if done {
-			// fn succeeded, so COMMIT failed: it may or may not have committed. (A
-			// rollback leaves the waiting counts and the holders right: nothing was
-			// applied to them.)
-			q.setWaiting(nil)
-			q.holders = nil
+			// fn succeeded, so COMMIT failed: it may or may not have committed.
+			q.forget()
+		} else {
+			// A rollback leaves the waiting counts and the holders right: nothing was
+			// applied to them.
+			clear(q.recent)
+			clear(q.counters)
 		}
 		q.moves, q.holds = q.moves[:0], q.holds[:0]
 		return err
@@ -245,13 +245,18 @@ func (q *Queue) sameData(tx *store.Tx) error {
 		return err
 	}
 	if v != q.dataVersion {
-		clear(q.recent)
-		clear(q.counters)
-		q.setWaiting(nil)
-		q.holders = nil
+		q.forget()
 		q.dataVersion = v
 	}
 	return nil
+}
+
+// forget drops every copy the queue keeps of its tables, to be read again when needed.
+func (q *Queue) forget() {
+	clear(q.recent)
+	clear(q.counters)
+	q.setWaiting(nil)
+	q.holders = nil
 }
 
 // committed takes in what a write changed once it has committed: its numbers, and its

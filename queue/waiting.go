@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"fmt"
+	"maps"
 )
 
 // The waiting tickets counted per category and calling class, in memory: a new ticket's
@@ -109,16 +110,7 @@ func (q *Queue) waitingCounts(ctx context.Context) (map[waitKey]int, error) {
 }
 
 // copyWaiting copies q.waiting (nil if unknown); the caller holds wmu or mu.
-func (q *Queue) copyWaiting() map[waitKey]int {
-	if q.waiting == nil {
-		return nil
-	}
-	c := make(map[waitKey]int, len(q.waiting))
-	for k, n := range q.waiting {
-		c[k] = n
-	}
-	return c
-}
+func (q *Queue) copyWaiting() map[waitKey]int { return maps.Clone(q.waiting) }
 
 // setWaiting replaces the counts (nil: unknown); the caller holds mu.
 func (q *Queue) setWaiting(counts map[waitKey]int) {
